@@ -10,8 +10,14 @@ const TOOLS: &[(&str, &[&str])] = &[];
 
 /// Rewrites the argument vector of a compatibility invocation into a `tandem` one.
 pub fn translate(mut args: Vec<OsString>) -> Vec<OsString> {
-    let Some(argv0) = args.first() else { return args };
-    let name = Path::new(argv0).file_name().and_then(|n| n.to_str()).unwrap_or("tandem").to_string();
+    let Some(argv0) = args.first() else {
+        return args;
+    };
+    let name = Path::new(argv0)
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or("tandem")
+        .to_string();
     if let Some((_, words)) = TOOLS.iter().find(|(tool, _)| *tool == name) {
         let rest = args.split_off(1);
         args = vec![OsString::from("tandem")];

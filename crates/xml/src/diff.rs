@@ -37,11 +37,22 @@ pub enum Op {
     /// Remove the child at `position` of `parent`.
     Delete { parent: Path, position: usize },
     /// Insert a copy of `node`'s first top-level node as child `position` of `parent`.
-    Create { parent: Path, position: usize, node: Document },
+    Create {
+        parent: Path,
+        position: usize,
+        node: Document,
+    },
     /// Move the child at `from` to `to` (positions counted before the move, then after).
-    Move { parent: Path, from: usize, to: usize },
+    Move {
+        parent: Path,
+        from: usize,
+        to: usize,
+    },
     /// Replace the attribute list of the element at `path`.
-    Modify { path: Path, attrs: Vec<(String, String)> },
+    Modify {
+        path: Path,
+        attrs: Vec<(String, String)>,
+    },
 }
 
 /// An ordered list of operations turning one document into another.
@@ -53,8 +64,16 @@ pub struct Patch {
 impl Document {
     /// The patch that turns `self` into `target`.
     pub fn diff(&self, target: &Document) -> Patch {
-        let mut d = Differ { a: self, b: target, ops: Vec::new() };
-        d.children(self.document_node(), target.document_node(), &Path::default());
+        let mut d = Differ {
+            a: self,
+            b: target,
+            ops: Vec::new(),
+        };
+        d.children(
+            self.document_node(),
+            target.document_node(),
+            &Path::default(),
+        );
         Patch { ops: d.ops }
     }
 }
@@ -97,7 +116,8 @@ impl Differ<'_> {
         let b_kids: Vec<NodeId> = self.b.children(b_parent).collect();
         let a_keys = keys(self.a, &a_kids);
         let b_keys = keys(self.b, &b_kids);
-        let a_pos: BTreeMap<Key<'_>, usize> = a_keys.iter().enumerate().map(|(i, k)| (*k, i)).collect();
+        let a_pos: BTreeMap<Key<'_>, usize> =
+            a_keys.iter().enumerate().map(|(i, k)| (*k, i)).collect();
         let matched: Vec<Option<usize>> = b_keys.iter().map(|k| a_pos.get(k).copied()).collect();
         let mut a_kept = vec![false; a_kids.len()];
         for &j in matched.iter().flatten() {
@@ -106,51 +126,93 @@ impl Differ<'_> {
 
         for j in (0..a_kids.len()).rev() {
             if !a_kept[j] {
-                self.ops.push(Op::Delete { parent: path.clone(), position: j });
+                self.ops.push(Op::Delete {
+                    parent: path.clone(),
+                    position: j,
+                });
             }
         }
         self.place(&a_kept, &matched, &b_kids, path);
 
         for (i, m) in matched.iter().enumerate() {
-            let (Some(j), b_kid) = (*m, b_kids[i]) else { continue };
+            let (Some(j), b_kid) = (*m, b_kids[i]) else {
+                continue;
+            };
             if !self.b.is_element(b_kid) {
                 continue;
             }
             let child_path = Path::of(self.b, b_kid);
             if self.a.attrs(a_kids[j]).ne(self.b.attrs(b_kid)) {
-                let attrs = self.b.attrs(b_kid).map(|(k, v)| (k.to_string(), v.to_string())).collect();
-                self.ops.push(Op::Modify { path: child_path.clone(), attrs });
+                let attrs = self
+                    .b
+                    .attrs(b_kid)
+                    .map(|(k, v)| (k.to_string(), v.to_string()))
+                    .collect();
+                self.ops.push(Op::Modify {
+                    path: child_path.clone(),
+                    attrs,
+                });
             }
             self.children(a_kids[j], b_kid, &child_path);
         }
     }
 
     /// Emits creations and moves so that the surviving and new children end in `b`'s order.
-    fn place(&mut self, a_kept: &[bool], matched: &[Option<usize>], b_kids: &[NodeId], path: &Path) {
-        let in_order = matched.iter().flatten().collect::<Vec<_>>().windows(2).all(|w| w[0] < w[1]);
+    fn place(
+        &mut self,
+        a_kept: &[bool],
+        matched: &[Option<usize>],
+        b_kids: &[NodeId],
+        path: &Path,
+    ) {
+        let in_order = matched
+            .iter()
+            .flatten()
+            .collect::<Vec<_>>()
+            .windows(2)
+            .all(|w| w[0] < w[1]);
         if in_order {
             // Survivors keep their relative order: inserting the new children at their final
             // positions, lowest first, is enough.
             for (i, m) in matched.iter().enumerate() {
                 if m.is_none() {
-                    self.ops.push(Op::Create { parent: path.clone(), position: i, node: self.b.extract(b_kids[i]) });
+                    self.ops.push(Op::Create {
+                        parent: path.clone(),
+                        position: i,
+                        node: self.b.extract(b_kids[i]),
+                    });
                 }
             }
             return;
         }
         // Otherwise simulate the child list to know where each survivor is when its turn comes.
-        let mut current: Vec<Option<usize>> =
-            a_kept.iter().enumerate().filter(|(_, k)| **k).map(|(j, _)| Some(j)).collect();
+        let mut current: Vec<Option<usize>> = a_kept
+            .iter()
+            .enumerate()
+            .filter(|(_, k)| **k)
+            .map(|(j, _)| Some(j))
+            .collect();
         for (i, m) in matched.iter().enumerate() {
             match m {
                 None => {
-                    self.ops.push(Op::Create { parent: path.clone(), position: i, node: self.b.extract(b_kids[i]) });
+                    self.ops.push(Op::Create {
+                        parent: path.clone(),
+                        position: i,
+                        node: self.b.extract(b_kids[i]),
+                    });
                     current.insert(i, None);
                 }
                 Some(j) => {
-                    let k = current.iter().position(|s| *s == Some(*j)).expect("survivor is in the list");
+                    let k = current
+                        .iter()
+                        .position(|s| *s == Some(*j))
+                        .expect("survivor is in the list");
                     if k != i {
-                        self.ops.push(Op::Move { parent: path.clone(), from: k, to: i });
+                        self.ops.push(Op::Move {
+                            parent: path.clone(),
+                            from: k,
+                            to: i,
+                        });
                         let s = current.remove(k);
                         current.insert(i, s);
                     }
@@ -162,10 +224,21 @@ impl Differ<'_> {
 
 /// How to undo one applied operation.
 enum Undo {
-    Reinsert { parent: NodeId, position: usize, node: NodeId },
+    Reinsert {
+        parent: NodeId,
+        position: usize,
+        node: NodeId,
+    },
     Detach(NodeId),
-    MoveBack { parent: NodeId, now_at: usize, was_at: usize },
-    Attrs { node: NodeId, old: Vec<Attr> },
+    MoveBack {
+        parent: NodeId,
+        now_at: usize,
+        was_at: usize,
+    },
+    Attrs {
+        node: NodeId,
+        old: Vec<Attr>,
+    },
 }
 
 impl Patch {
@@ -189,29 +262,60 @@ impl Patch {
 }
 
 fn resolve(doc: &Document, path: &Path, step: usize) -> Result<NodeId, PatchError> {
-    path.resolve(doc).ok_or_else(|| PatchError::NoSuchPath { step, path: path.to_string() })
+    path.resolve(doc).ok_or_else(|| PatchError::NoSuchPath {
+        step,
+        path: path.to_string(),
+    })
 }
 
-fn child_at(doc: &Document, parent: NodeId, position: usize, path: &Path, step: usize) -> Result<NodeId, PatchError> {
-    doc.nth_child(parent, position).ok_or_else(|| PatchError::NoSuchPosition { step, path: path.to_string(), position })
+fn child_at(
+    doc: &Document,
+    parent: NodeId,
+    position: usize,
+    path: &Path,
+    step: usize,
+) -> Result<NodeId, PatchError> {
+    doc.nth_child(parent, position)
+        .ok_or_else(|| PatchError::NoSuchPosition {
+            step,
+            path: path.to_string(),
+            position,
+        })
 }
 
-fn apply_one(doc: &mut Document, op: &Op, step: usize, undo: &mut Vec<Undo>) -> Result<(), PatchError> {
+fn apply_one(
+    doc: &mut Document,
+    op: &Op,
+    step: usize,
+    undo: &mut Vec<Undo>,
+) -> Result<(), PatchError> {
     match op {
         Op::Delete { parent, position } => {
             let p = resolve(doc, parent, step)?;
             let node = child_at(doc, p, *position, parent, step)?;
             doc.detach(node);
-            undo.push(Undo::Reinsert { parent: p, position: *position, node });
+            undo.push(Undo::Reinsert {
+                parent: p,
+                position: *position,
+                node,
+            });
         }
-        Op::Create { parent, position, node } => {
+        Op::Create {
+            parent,
+            position,
+            node,
+        } => {
             let p = resolve(doc, parent, step)?;
-            let src = node
-                .first_child(node.document_node())
-                .ok_or_else(|| PatchError::Malformed(format!("step {step}: `create` has nothing to create")))?;
+            let src = node.first_child(node.document_node()).ok_or_else(|| {
+                PatchError::Malformed(format!("step {step}: `create` has nothing to create"))
+            })?;
             let copy = doc.import(node, src);
             if !doc.insert_at(p, *position, copy) {
-                return Err(PatchError::NoSuchPosition { step, path: parent.to_string(), position: *position });
+                return Err(PatchError::NoSuchPosition {
+                    step,
+                    path: parent.to_string(),
+                    position: *position,
+                });
             }
             undo.push(Undo::Detach(copy));
         }
@@ -222,16 +326,33 @@ fn apply_one(doc: &mut Document, op: &Op, step: usize, undo: &mut Vec<Undo>) -> 
             if !doc.insert_at(p, *to, node) {
                 let restored = doc.insert_at(p, *from, node);
                 debug_assert!(restored);
-                return Err(PatchError::NoSuchPosition { step, path: parent.to_string(), position: *to });
+                return Err(PatchError::NoSuchPosition {
+                    step,
+                    path: parent.to_string(),
+                    position: *to,
+                });
             }
-            undo.push(Undo::MoveBack { parent: p, now_at: *to, was_at: *from });
+            undo.push(Undo::MoveBack {
+                parent: p,
+                now_at: *to,
+                was_at: *from,
+            });
         }
         Op::Modify { path, attrs } => {
             let node = resolve(doc, path, step)?;
             if !doc.is_element(node) {
-                return Err(PatchError::NotAnElement { step, path: path.to_string() });
+                return Err(PatchError::NotAnElement {
+                    step,
+                    path: path.to_string(),
+                });
             }
-            let new = attrs.iter().map(|(k, v)| Attr { name: doc.intern(k), value: v.as_str().into() }).collect();
+            let new = attrs
+                .iter()
+                .map(|(k, v)| Attr {
+                    name: doc.intern(k),
+                    value: v.as_str().into(),
+                })
+                .collect();
             let old = doc.replace_attrs(node, new);
             undo.push(Undo::Attrs { node, old });
         }
@@ -241,12 +362,20 @@ fn apply_one(doc: &mut Document, op: &Op, step: usize, undo: &mut Vec<Undo>) -> 
 
 fn rollback(doc: &mut Document, u: Undo) {
     match u {
-        Undo::Reinsert { parent, position, node } => {
+        Undo::Reinsert {
+            parent,
+            position,
+            node,
+        } => {
             let ok = doc.insert_at(parent, position, node);
             debug_assert!(ok, "undo of a delete must fit where the node was");
         }
         Undo::Detach(node) => doc.detach(node),
-        Undo::MoveBack { parent, now_at, was_at } => {
+        Undo::MoveBack {
+            parent,
+            now_at,
+            was_at,
+        } => {
             if let Some(node) = doc.nth_child(parent, now_at) {
                 doc.detach(node);
                 let ok = doc.insert_at(parent, was_at, node);
@@ -271,12 +400,22 @@ impl Patch {
             let el = match op {
                 Op::Delete { parent, position } => out.create_element_with(
                     "delete",
-                    &[("parent", &parent.to_string()), ("position", &position.to_string())],
+                    &[
+                        ("parent", &parent.to_string()),
+                        ("position", &position.to_string()),
+                    ],
                 ),
-                Op::Create { parent, position, node } => {
+                Op::Create {
+                    parent,
+                    position,
+                    node,
+                } => {
                     let el = out.create_element_with(
                         "create",
-                        &[("parent", &parent.to_string()), ("position", &position.to_string())],
+                        &[
+                            ("parent", &parent.to_string()),
+                            ("position", &position.to_string()),
+                        ],
                     );
                     if let Some(src) = node.first_child(node.document_node()) {
                         match node.kind(src) {
@@ -299,7 +438,11 @@ impl Patch {
                 }
                 Op::Move { parent, from, to } => out.create_element_with(
                     "move",
-                    &[("parent", &parent.to_string()), ("from", &from.to_string()), ("to", &to.to_string())],
+                    &[
+                        ("parent", &parent.to_string()),
+                        ("from", &from.to_string()),
+                        ("to", &to.to_string()),
+                    ],
                 ),
                 Op::Modify { path, attrs } => {
                     let el = out.create_element_with("modify", &[("path", &path.to_string())]);
@@ -320,29 +463,48 @@ impl Patch {
         let bad = |m: String| PatchError::Malformed(m);
         let root = doc.root().ok_or_else(|| bad("no root element".into()))?;
         if doc.name(root) != "patch" || doc.attr(root, "format") != Some(PATCH_FORMAT) {
-            return Err(bad(format!("expected <patch format=\"{PATCH_FORMAT}\">, found <{}>", doc.name(root))));
+            return Err(bad(format!(
+                "expected <patch format=\"{PATCH_FORMAT}\">, found <{}>",
+                doc.name(root)
+            )));
         }
         let mut ops = Vec::new();
         for (i, el) in doc.elements(root).enumerate() {
             let attr = |name: &str| {
-                doc.attr(el, name).ok_or_else(|| bad(format!("operation {i} (<{}>) has no `{name}`", doc.name(el))))
+                doc.attr(el, name).ok_or_else(|| {
+                    bad(format!(
+                        "operation {i} (<{}>) has no `{name}`",
+                        doc.name(el)
+                    ))
+                })
             };
             let number = |name: &str| -> Result<usize, PatchError> {
-                attr(name)?.parse().map_err(|_| bad(format!("operation {i}: `{name}` is not a number")))
+                attr(name)?
+                    .parse()
+                    .map_err(|_| bad(format!("operation {i}: `{name}` is not a number")))
             };
             let path = |name: &str| -> Result<Path, PatchError> {
                 Path::parse(attr(name)?).map_err(|e| bad(format!("operation {i}: {e}")))
             };
             let op = match doc.name(el) {
-                "delete" => Op::Delete { parent: path("parent")?, position: number("position")? },
-                "move" => Op::Move { parent: path("parent")?, from: number("from")?, to: number("to")? },
+                "delete" => Op::Delete {
+                    parent: path("parent")?,
+                    position: number("position")?,
+                },
+                "move" => Op::Move {
+                    parent: path("parent")?,
+                    from: number("from")?,
+                    to: number("to")?,
+                },
                 "modify" => Op::Modify {
                     path: path("path")?,
                     attrs: doc
                         .children_named(el, "attr")
                         .map(|a| match (doc.attr(a, "name"), doc.attr(a, "value")) {
                             (Some(k), Some(v)) => Ok((k.to_string(), v.to_string())),
-                            _ => Err(bad(format!("operation {i}: <attr> needs `name` and `value`"))),
+                            _ => Err(bad(format!(
+                                "operation {i}: <attr> needs `name` and `value`"
+                            ))),
                         })
                         .collect::<Result<_, _>>()?,
                 },
@@ -353,7 +515,8 @@ impl Patch {
                     } else if let Some(t) = doc.attr(el, "cdata") {
                         Some(NodeKind::CData(t.into()))
                     } else {
-                        doc.attr(el, "entity").map(|n| NodeKind::EntityRef(n.into()))
+                        doc.attr(el, "entity")
+                            .map(|n| NodeKind::EntityRef(n.into()))
                     };
                     let created = match kind {
                         Some(k) => node.create(k),
@@ -365,7 +528,11 @@ impl Patch {
                         }
                     };
                     node.append_child(node.document_node(), created);
-                    Op::Create { parent: path("parent")?, position: number("position")?, node }
+                    Op::Create {
+                        parent: path("parent")?,
+                        position: number("position")?,
+                        node,
+                    }
                 }
                 other => return Err(bad(format!("operation {i}: unknown operation <{other}>"))),
             };
@@ -391,7 +558,10 @@ impl Patch {
 
 /// A step naming element `name` by `id` (for building paths by hand).
 pub fn id_step(name: &str, id: &str) -> Step {
-    Step::Id { name: name.to_string(), id: id.to_string() }
+    Step::Id {
+        name: name.to_string(),
+        id: id.to_string(),
+    }
 }
 
 #[cfg(test)]
@@ -405,8 +575,15 @@ mod tests {
         let patch = da.diff(&db);
         let mut applied = da.clone();
         patch.apply(&mut applied).unwrap();
-        assert_eq!(applied.c14n(C14nOptions::COMPARE), db.c14n(C14nOptions::COMPARE));
-        assert_eq!(applied.to_pretty_string(), db.to_pretty_string(), "attribute order too");
+        assert_eq!(
+            applied.c14n(C14nOptions::COMPARE),
+            db.c14n(C14nOptions::COMPARE)
+        );
+        assert_eq!(
+            applied.to_pretty_string(),
+            db.to_pretty_string(),
+            "attribute order too"
+        );
         // through the XML form
         let text = patch.to_document().to_pretty_string();
         let reread = Patch::from_document(&Document::parse(&text).unwrap()).unwrap();
@@ -418,7 +595,13 @@ mod tests {
 
     #[test]
     fn identical_documents_give_an_empty_patch() {
-        assert!(check("<a x=\"1\"><b id=\"1\"/></a>", "<a x=\"1\">\n<b id=\"1\"/></a>").is_empty());
+        assert!(
+            check(
+                "<a x=\"1\"><b id=\"1\"/></a>",
+                "<a x=\"1\">\n<b id=\"1\"/></a>"
+            )
+            .is_empty()
+        );
     }
 
     #[test]
@@ -439,7 +622,10 @@ mod tests {
 
     #[test]
     fn text_and_nested_changes() {
-        check("<r><a>one</a><b><c id=\"1\"><d/></c></b></r>", "<r><a>two</a><b><c id=\"1\"><d k=\"v\"/><e/></c></b></r>");
+        check(
+            "<r><a>one</a><b><c id=\"1\"><d/></c></b></r>",
+            "<r><a>two</a><b><c id=\"1\"><d k=\"v\"/><e/></c></b></r>",
+        );
     }
 
     #[test]
@@ -453,22 +639,46 @@ mod tests {
         let before = doc.to_pretty_string();
         let patch = Patch {
             ops: vec![
-                Op::Delete { parent: Path::parse("/r").unwrap(), position: 0 },
-                Op::Modify { path: Path::parse("/r/b").unwrap(), attrs: vec![("k".into(), "v".into())] },
-                Op::Move { parent: Path::parse("/r").unwrap(), from: 0, to: 0 },
-                Op::Delete { parent: Path::parse("/r/zzz").unwrap(), position: 0 },
+                Op::Delete {
+                    parent: Path::parse("/r").unwrap(),
+                    position: 0,
+                },
+                Op::Modify {
+                    path: Path::parse("/r/b").unwrap(),
+                    attrs: vec![("k".into(), "v".into())],
+                },
+                Op::Move {
+                    parent: Path::parse("/r").unwrap(),
+                    from: 0,
+                    to: 0,
+                },
+                Op::Delete {
+                    parent: Path::parse("/r/zzz").unwrap(),
+                    position: 0,
+                },
             ],
         };
         let err = patch.apply(&mut doc).unwrap_err();
-        assert_eq!(err, PatchError::NoSuchPath { step: 3, path: "/r/zzz".into() });
+        assert_eq!(
+            err,
+            PatchError::NoSuchPath {
+                step: 3,
+                path: "/r/zzz".into()
+            }
+        );
         assert_eq!(doc.to_pretty_string(), before);
     }
 
     #[test]
     fn malformed_patches_are_refused_with_reasons() {
-        let e = Patch::from_document(&Document::parse("<patch format=\"tandem-1\"><delete parent=\"/r\"/></patch>").unwrap())
-            .unwrap_err();
-        assert_eq!(e.to_string(), "malformed patch: operation 0 (<delete>) has no `position`");
+        let e = Patch::from_document(
+            &Document::parse("<patch format=\"tandem-1\"><delete parent=\"/r\"/></patch>").unwrap(),
+        )
+        .unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "malformed patch: operation 0 (<delete>) has no `position`"
+        );
         let e = Patch::from_document(&Document::parse("<diff/>").unwrap()).unwrap_err();
         assert!(e.to_string().contains("expected <patch"), "{e}");
     }

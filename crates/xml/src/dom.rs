@@ -35,12 +35,18 @@ pub struct Attr {
 pub enum NodeKind {
     /// The document itself: parent of the root element and of top-level comments.
     Document,
-    Element { name: Name, attrs: Vec<Attr> },
+    Element {
+        name: Name,
+        attrs: Vec<Attr>,
+    },
     Text(Box<str>),
     CData(Box<str>),
     Comment(Box<str>),
     /// A processing instruction: `<?target content?>`.
-    Pi { target: Box<str>, content: Box<str> },
+    Pi {
+        target: Box<str>,
+        content: Box<str>,
+    },
     /// A reference to an entity that is neither predefined nor a character reference,
     /// kept by name so that it is written back as it came.
     EntityRef(Box<str>),
@@ -80,7 +86,10 @@ impl Default for Document {
 impl Document {
     /// An empty document (only the document node).
     pub fn new() -> Self {
-        let mut doc = Document { nodes: Vec::new(), names: IndexSet::new() };
+        let mut doc = Document {
+            nodes: Vec::new(),
+            names: IndexSet::new(),
+        };
         doc.push(NodeKind::Document);
         doc
     }
@@ -100,7 +109,8 @@ impl Document {
 
     /// The root element, if the document has one.
     pub fn root(&self) -> Option<NodeId> {
-        self.children(self.document_node()).find(|&n| self.is_element(n))
+        self.children(self.document_node())
+            .find(|&n| self.is_element(n))
     }
 
     /// Number of nodes in the arena (including detached ones).
@@ -126,7 +136,10 @@ impl Document {
 
     /// The text of an interned name.
     pub fn name_str(&self, name: Name) -> &str {
-        self.names.get_index(name.0 as usize).map(|s| &**s).unwrap_or("")
+        self.names
+            .get_index(name.0 as usize)
+            .map(|s| &**s)
+            .unwrap_or("")
     }
 
     // ---- reading -----------------------------------------------------------------------
@@ -159,7 +172,10 @@ impl Document {
     /// The value of attribute `name` on element `id`.
     pub fn attr(&self, id: NodeId, name: &str) -> Option<&str> {
         let key = self.lookup_name(name)?;
-        self.attr_list(id).iter().find(|a| a.name == key).map(|a| &*a.value)
+        self.attr_list(id)
+            .iter()
+            .find(|a| a.name == key)
+            .map(|a| &*a.value)
     }
 
     /// The attributes of element `id` in document order (empty for other nodes).
@@ -172,7 +188,9 @@ impl Document {
 
     /// The attributes of element `id` as `(name, value)` pairs in document order.
     pub fn attrs(&self, id: NodeId) -> impl Iterator<Item = (&str, &str)> + '_ {
-        self.attr_list(id).iter().map(|a| (self.name_str(a.name), &*a.value))
+        self.attr_list(id)
+            .iter()
+            .map(|a| (self.name_str(a.name), &*a.value))
     }
 
     pub fn parent(&self, id: NodeId) -> Option<NodeId> {
@@ -197,7 +215,10 @@ impl Document {
 
     /// All children of `id`, of every kind, in order.
     pub fn children(&self, id: NodeId) -> Children<'_> {
-        Children { doc: self, next: self.first_child(id) }
+        Children {
+            doc: self,
+            next: self.first_child(id),
+        }
     }
 
     /// The element children of `id`.
@@ -221,17 +242,24 @@ impl Document {
 
     /// Follows a chain of element names down from `id`, taking the first match at each step.
     pub fn descend(&self, id: NodeId, names: &[&str]) -> Option<NodeId> {
-        names.iter().try_fold(id, |at, name| self.child_named(at, name))
+        names
+            .iter()
+            .try_fold(id, |at, name| self.child_named(at, name))
     }
 
     /// `id` and everything below it, in document (pre-)order.
     pub fn descendants(&self, id: NodeId) -> Descendants<'_> {
-        Descendants { doc: self, root: id, next: Some(id) }
+        Descendants {
+            doc: self,
+            root: id,
+            next: Some(id),
+        }
     }
 
     /// The first element at or below `start` whose `id` attribute is `value`.
     pub fn find_by_id(&self, start: NodeId, value: &str) -> Option<NodeId> {
-        self.descendants(start).find(|&n| self.attr(n, "id") == Some(value))
+        self.descendants(start)
+            .find(|&n| self.attr(n, "id") == Some(value))
     }
 
     /// The position of `id` among all of its parent's children.
@@ -302,7 +330,10 @@ impl Document {
     /// A new detached element with no attributes.
     pub fn create_element(&mut self, name: &str) -> NodeId {
         let name = self.intern(name);
-        self.push(NodeKind::Element { name, attrs: Vec::new() })
+        self.push(NodeKind::Element {
+            name,
+            attrs: Vec::new(),
+        })
     }
 
     /// A new detached element with the given attributes, in order.
@@ -335,7 +366,10 @@ impl Document {
         match attrs.iter_mut().find(|a| a.name == key) {
             Some(a) => Some(std::mem::replace(&mut a.value, value.into())),
             None => {
-                attrs.push(Attr { name: key, value: value.into() });
+                attrs.push(Attr {
+                    name: key,
+                    value: value.into(),
+                });
                 None
             }
         }
@@ -428,7 +462,9 @@ impl Document {
 
     /// Inserts a detached node before `sibling`.
     pub fn insert_before(&mut self, sibling: NodeId, child: NodeId) {
-        let parent = self.parent(sibling).expect("insert_before a node without a parent");
+        let parent = self
+            .parent(sibling)
+            .expect("insert_before a node without a parent");
         self.assert_insertable(parent, child);
         let prev = self.nodes[sibling.index()].prev;
         {
@@ -463,8 +499,14 @@ impl Document {
     }
 
     fn assert_insertable(&self, parent: NodeId, child: NodeId) {
-        assert!(self.parent(child).is_none(), "node is already attached; detach it first");
-        assert!(!self.is_ancestor_or_self(child, parent), "cannot insert a node into itself");
+        assert!(
+            self.parent(child).is_none(),
+            "node is already attached; detach it first"
+        );
+        assert!(
+            !self.is_ancestor_or_self(child, parent),
+            "cannot insert a node into itself"
+        );
     }
 
     /// Deep-copies the subtree `id` of `other` into this document (detached).
@@ -474,7 +516,10 @@ impl Document {
                 let name = self.intern(other.name_str(*name));
                 let attrs = attrs
                     .iter()
-                    .map(|a| Attr { name: self.intern(other.name_str(a.name)), value: a.value.clone() })
+                    .map(|a| Attr {
+                        name: self.intern(other.name_str(a.name)),
+                        value: a.value.clone(),
+                    })
                     .collect();
                 NodeKind::Element { name, attrs }
             }
@@ -590,7 +635,10 @@ mod tests {
         assert_eq!(doc.find_by_id(root, "b"), Some(b));
         assert_eq!(doc.attr(a, "class"), Some("ocf"));
         assert_eq!(doc.set_attr(a, "id", "a2").as_deref(), Some("a"));
-        assert_eq!(doc.attrs(a).collect::<Vec<_>>(), vec![("id", "a2"), ("class", "ocf")]);
+        assert_eq!(
+            doc.attrs(a).collect::<Vec<_>>(),
+            vec![("id", "a2"), ("class", "ocf")]
+        );
         doc.detach(a);
         assert_eq!(doc.elements(conf).collect::<Vec<_>>(), vec![b]);
         assert!(doc.insert_at(conf, 1, a));

@@ -46,7 +46,11 @@ pub enum PatchError {
     #[error("patch step {step}: no element at {path}")]
     NoSuchPath { step: usize, path: String },
     #[error("patch step {step}: {path} has no child position {position}")]
-    NoSuchPosition { step: usize, path: String, position: usize },
+    NoSuchPosition {
+        step: usize,
+        path: String,
+        position: usize,
+    },
     #[error("patch step {step}: the target of `modify` at {path} is not an element")]
     NotAnElement { step: usize, path: String },
     #[error("malformed patch: {0}")]

@@ -67,11 +67,17 @@ impl<'a> Parser<'a> {
     }
 
     fn error_at(&self, offset: usize, message: impl Into<String>) -> ParseError {
-        ParseError { position: Position::of_offset(self.text, offset), message: message.into() }
+        ParseError {
+            position: Position::of_offset(self.text, offset),
+            message: message.into(),
+        }
     }
 
     fn parent(&self) -> NodeId {
-        self.stack.last().map(|&(n, _)| n).unwrap_or(self.doc.document_node())
+        self.stack
+            .last()
+            .map(|&(n, _)| n)
+            .unwrap_or(self.doc.document_node())
     }
 
     fn add(&mut self, kind: NodeKind, offset: usize) -> Result<NodeId, ParseError> {
@@ -101,7 +107,8 @@ impl<'a> Parser<'a> {
                 Event::Start(e) => {
                     let node = self.start_element(&e, start)?;
                     if self.stack.len() >= MAX_DEPTH {
-                        return Err(self.error_at(start, format!("elements nested deeper than {MAX_DEPTH}")));
+                        return Err(self
+                            .error_at(start, format!("elements nested deeper than {MAX_DEPTH}")));
                     }
                     self.stack.push((node, start));
                 }
@@ -156,7 +163,10 @@ impl<'a> Parser<'a> {
             ));
         }
         if self.doc.root().is_none() {
-            return Err(self.error_at(self.text.len(), "no root element found: expected an element such as <cib>"));
+            return Err(self.error_at(
+                self.text.len(),
+                "no root element found: expected an element such as <cib>",
+            ));
         }
         Ok(self.doc)
     }
@@ -179,15 +189,24 @@ impl<'a> Parser<'a> {
         let mut attrs = Vec::new();
         for attr in e.attributes() {
             let attr = attr.map_err(|err| self.error_at(start, format!("in <{name}>: {err}")))?;
-            let value = attr
-                .normalized_value(self.version)
-                .map_err(|err| self.error_at(start, format!("in <{name}>: {}", describe_quick_xml_error(&err))))?;
+            let value = attr.normalized_value(self.version).map_err(|err| {
+                self.error_at(
+                    start,
+                    format!("in <{name}>: {}", describe_quick_xml_error(&err)),
+                )
+            })?;
             let key = self.doc.intern(attr.key.into_inner());
-            attrs.push(crate::dom::Attr { name: key, value: value.as_ref().into() });
+            attrs.push(crate::dom::Attr {
+                name: key,
+                value: value.as_ref().into(),
+            });
         }
         // The node was added as a placeholder so that its parent link is in place; now give
         // it its real kind.
-        *self.doc.kind_mut(node) = NodeKind::Element { name: interned, attrs };
+        *self.doc.kind_mut(node) = NodeKind::Element {
+            name: interned,
+            attrs,
+        };
         Ok(node)
     }
 
@@ -210,18 +229,22 @@ impl<'a> Parser<'a> {
     /// several events).
     fn push_text(&mut self, content: &str, start: usize) -> Result<(), ParseError> {
         let parent = self.parent();
-        if let Some(last) = self.doc.last_child(parent) {
-            if let NodeKind::Text(t) = self.doc.kind(last) {
-                let merged = format!("{t}{content}");
-                self.doc.set_text(last, &merged);
-                return Ok(());
-            }
+        if let Some(last) = self.doc.last_child(parent)
+            && let NodeKind::Text(t) = self.doc.kind(last)
+        {
+            let merged = format!("{t}{content}");
+            self.doc.set_text(last, &merged);
+            return Ok(());
         }
         self.add(NodeKind::Text(content.into()), start)?;
         Ok(())
     }
 
-    fn reference(&mut self, r: &quick_xml::events::BytesRef<'_>, start: usize) -> Result<(), ParseError> {
+    fn reference(
+        &mut self,
+        r: &quick_xml::events::BytesRef<'_>,
+        start: usize,
+    ) -> Result<(), ParseError> {
         if self.stack.is_empty() {
             return Err(self.error_at(start, "found an entity reference outside the root element"));
         }
@@ -271,12 +294,19 @@ mod tests {
         )
         .unwrap();
         let root = doc.root().unwrap();
-        assert_eq!(doc.attrs(root).collect::<Vec<_>>(), vec![("b", "2"), ("a", "x & A\n")]);
+        assert_eq!(
+            doc.attrs(root).collect::<Vec<_>>(),
+            vec![("b", "2"), ("a", "x & A\n")]
+        );
         let kids: Vec<_> = doc.children(root).collect();
         assert_eq!(kids.len(), 2, "blank text dropped");
         assert_eq!(doc.text(kids[0]), "t < u");
         assert_eq!(doc.kind(kids[1]), &NodeKind::Comment("c".into()));
-        assert_eq!(doc.children(doc.document_node()).count(), 3, "decl, comment, root");
+        assert_eq!(
+            doc.children(doc.document_node()).count(),
+            3,
+            "decl, comment, root"
+        );
     }
 
     #[test]
@@ -290,7 +320,10 @@ mod tests {
         let e = Document::parse("<cib>\n  <a>\n  </b>\n</cib>").unwrap_err();
         assert_eq!(e.to_string(), "3:3: found </b>, expected </a>");
         let e = Document::parse("<cib>\n<a>").unwrap_err();
-        assert_eq!(e.to_string(), "2:4: unexpected end of input: expected </a> to close the element opened at 2:1");
+        assert_eq!(
+            e.to_string(),
+            "2:4: unexpected end of input: expected </a> to close the element opened at 2:1"
+        );
         let e = Document::parse("<a/><b/>").unwrap_err();
         assert_eq!(e.position, Position { line: 1, column: 5 });
         assert!(e.message.contains("second root element <b>"), "{e}");
@@ -312,10 +345,17 @@ mod tests {
     #[test]
     fn unknown_entities_are_kept() {
         let doc = Document::parse("<a>x&custom;y</a>").unwrap();
-        let kinds: Vec<_> = doc.children(doc.root().unwrap()).map(|c| doc.kind(c).clone()).collect();
+        let kinds: Vec<_> = doc
+            .children(doc.root().unwrap())
+            .map(|c| doc.kind(c).clone())
+            .collect();
         assert_eq!(
             kinds,
-            vec![NodeKind::Text("x".into()), NodeKind::EntityRef("custom".into()), NodeKind::Text("y".into())]
+            vec![
+                NodeKind::Text("x".into()),
+                NodeKind::EntityRef("custom".into()),
+                NodeKind::Text("y".into())
+            ]
         );
     }
 }

@@ -49,7 +49,9 @@ impl Path {
         let mut at = doc.document_node();
         for step in &self.0 {
             at = match step {
-                Step::Id { name, id } => doc.children_named(at, name).find(|&c| doc.attr(c, "id") == Some(id))?,
+                Step::Id { name, id } => doc
+                    .children_named(at, name)
+                    .find(|&c| doc.attr(c, "id") == Some(id))?,
                 Step::Index { name, index } => doc.children_named(at, name).nth(*index)?,
             };
         }
@@ -61,7 +63,9 @@ impl Path {
         if text == "/" {
             return Ok(Path::default());
         }
-        let mut rest = text.strip_prefix('/').ok_or_else(|| format!("path {text:?} does not start with '/'"))?;
+        let mut rest = text
+            .strip_prefix('/')
+            .ok_or_else(|| format!("path {text:?} does not start with '/'"))?;
         let mut steps = Vec::new();
         while !rest.is_empty() {
             let end = rest.find(['/', '[']).unwrap_or(rest.len());
@@ -71,11 +75,15 @@ impl Path {
             }
             rest = &rest[end..];
             let step = if let Some(pred) = rest.strip_prefix('[') {
-                let (step, after) = parse_predicate(name, pred).ok_or_else(|| format!("bad predicate in path {text:?}"))?;
+                let (step, after) = parse_predicate(name, pred)
+                    .ok_or_else(|| format!("bad predicate in path {text:?}"))?;
                 rest = after;
                 step
             } else {
-                Step::Index { name: name.to_string(), index: 0 }
+                Step::Index {
+                    name: name.to_string(),
+                    index: 0,
+                }
             };
             steps.push(step);
             if let Some(r) = rest.strip_prefix('/') {
@@ -97,11 +105,25 @@ fn parse_predicate<'a>(name: &str, pred: &'a str) -> Option<(Step, &'a str)> {
         let body = &q[1..];
         let close = body.find(quote)?;
         let after = body[close + 1..].strip_prefix(']')?;
-        return Some((Step::Id { name: name.to_string(), id: body[..close].to_string() }, after));
+        return Some((
+            Step::Id {
+                name: name.to_string(),
+                id: body[..close].to_string(),
+            },
+            after,
+        ));
     }
     let close = pred.find(']')?;
     let n: usize = pred[..close].parse().ok()?;
-    (n >= 1).then(|| (Step::Index { name: name.to_string(), index: n - 1 }, &pred[close + 1..]))
+    (n >= 1).then(|| {
+        (
+            Step::Index {
+                name: name.to_string(),
+                index: n - 1,
+            },
+            &pred[close + 1..],
+        )
+    })
 }
 
 impl Step {
@@ -109,13 +131,23 @@ impl Step {
         let name = doc.name(n).to_string();
         let parent = doc.parent(n).unwrap_or(doc.document_node());
         if let Some(id) = doc.attr(n, "id") {
-            let unique = doc.children_named(parent, &name).filter(|&c| doc.attr(c, "id") == Some(id)).count() == 1;
+            let unique = doc
+                .children_named(parent, &name)
+                .filter(|&c| doc.attr(c, "id") == Some(id))
+                .count()
+                == 1;
             let quotable = !(id.contains('\'') && id.contains('"'));
             if unique && quotable {
-                return Step::Id { name, id: id.to_string() };
+                return Step::Id {
+                    name,
+                    id: id.to_string(),
+                };
             }
         }
-        let index = doc.children_named(parent, &name).take_while(|&c| c != n).count();
+        let index = doc
+            .children_named(parent, &name)
+            .take_while(|&c| c != n)
+            .count();
         Step::Index { name, index }
     }
 }
@@ -149,8 +181,19 @@ mod tests {
         .unwrap();
         let status = doc.descend(doc.root().unwrap(), &["status"]).unwrap();
         let kids: Vec<_> = doc.elements(status).collect();
-        let paths: Vec<String> = kids.iter().map(|&k| Path::of(&doc, k).to_string()).collect();
-        assert_eq!(paths, vec!["/cib/status/node_state", "/cib/status/node_state[2]", "/cib/status/x", "/cib/status/x[2]"]);
+        let paths: Vec<String> = kids
+            .iter()
+            .map(|&k| Path::of(&doc, k).to_string())
+            .collect();
+        assert_eq!(
+            paths,
+            vec![
+                "/cib/status/node_state",
+                "/cib/status/node_state[2]",
+                "/cib/status/x",
+                "/cib/status/x[2]"
+            ]
+        );
         for (&k, p) in kids.iter().zip(&paths) {
             let parsed = Path::parse(p).unwrap();
             assert_eq!(parsed.to_string(), *p);
@@ -158,8 +201,14 @@ mod tests {
         }
         let p = doc.find_by_id(doc.root().unwrap(), "a'b").unwrap();
         assert_eq!(Path::of(&doc, p).to_string(), "/cib/p[@id=\"a'b\"]");
-        assert_eq!(Path::parse("/cib/p[@id=\"a'b\"]").unwrap().resolve(&doc), Some(p));
-        assert_eq!(Path::parse("/").unwrap().resolve(&doc), Some(doc.document_node()));
+        assert_eq!(
+            Path::parse("/cib/p[@id=\"a'b\"]").unwrap().resolve(&doc),
+            Some(p)
+        );
+        assert_eq!(
+            Path::parse("/").unwrap().resolve(&doc),
+            Some(doc.document_node())
+        );
         assert!(Path::parse("cib").is_err());
         assert!(Path::parse("/cib/").is_err());
         assert!(Path::parse("/cib[0]").is_err());

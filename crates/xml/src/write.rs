@@ -19,9 +19,15 @@ pub struct C14nOptions {
 
 impl C14nOptions {
     /// With comments, text trimmed: the comparison our round-trip tests use.
-    pub const COMPARE: C14nOptions = C14nOptions { comments: true, trim_text: true };
+    pub const COMPARE: C14nOptions = C14nOptions {
+        comments: true,
+        trim_text: true,
+    };
     /// Without comments, text trimmed: what digests are computed over.
-    pub const DIGEST: C14nOptions = C14nOptions { comments: false, trim_text: true };
+    pub const DIGEST: C14nOptions = C14nOptions {
+        comments: false,
+        trim_text: true,
+    };
 }
 
 impl Document {
@@ -82,7 +88,10 @@ impl Document {
 
     /// Elements, comments and processing instructions may be indented freely; text may not.
     fn is_block(&self, id: NodeId) -> bool {
-        matches!(self.kind(id), NodeKind::Element { .. } | NodeKind::Comment(_) | NodeKind::Pi { .. })
+        matches!(
+            self.kind(id),
+            NodeKind::Element { .. } | NodeKind::Comment(_) | NodeKind::Pi { .. }
+        )
     }
 
     fn write_start_tag(&self, out: &mut String, id: NodeId) {
@@ -218,7 +227,11 @@ impl Document {
     fn c14n_children(&self, out: &mut String, id: NodeId, options: C14nOptions) {
         let mut run = String::new();
         let flush = |out: &mut String, run: &mut String| {
-            let text = if options.trim_text { run.trim_matches(is_xml_space) } else { run.as_str() };
+            let text = if options.trim_text {
+                run.trim_matches(is_xml_space)
+            } else {
+                run.as_str()
+            };
             c14n_escape_text(out, text);
             run.clear();
         };
@@ -339,7 +352,10 @@ mod tests {
             "<?xml version=\"1.0\"?>\n<!--head-->\n<cib z=\"1\" a=\"&quot;q&quot; &lt;&#10;\">\n  <configuration>\n    <x>t&amp;u</x>\n    <!--in-->\n    <y/>\n  </configuration>\n</cib>\n"
         );
         let again = Document::parse(&pretty).unwrap();
-        assert_eq!(again.c14n(C14nOptions::COMPARE), doc.c14n(C14nOptions::COMPARE));
+        assert_eq!(
+            again.c14n(C14nOptions::COMPARE),
+            doc.c14n(C14nOptions::COMPARE)
+        );
     }
 
     #[test]

@@ -1,3 +1,4 @@
+#![allow(clippy::unwrap_used)]
 //! Property tests: any document written and re-read is the same document, and for any two
 //! documents, `a.diff(b)` applied to `a` gives `b` — directly and through the patch's XML form.
 
@@ -7,7 +8,11 @@ use tandem_xml::{C14nOptions, Document, NodeId, Patch};
 /// A generated tree: names from a small alphabet so that ids and names collide often.
 #[derive(Clone, Debug)]
 enum Tree {
-    Element { name: &'static str, attrs: Vec<(&'static str, String)>, kids: Vec<Tree> },
+    Element {
+        name: &'static str,
+        attrs: Vec<(&'static str, String)>,
+        kids: Vec<Tree>,
+    },
     Text(String),
     Comment(String),
 }
@@ -33,7 +38,11 @@ fn tree() -> impl Strategy<Value = Tree> {
             prop::collection::vec((prop::sample::select(vec!["id", "a", "b"]), value()), 0..3),
             prop::collection::vec(inner, 0..6),
         )
-            .prop_map(|(name, attrs, kids)| Tree::Element { name, attrs: dedup(attrs), kids })
+            .prop_map(|(name, attrs, kids)| Tree::Element {
+                name,
+                attrs: dedup(attrs),
+                kids,
+            })
     })
 }
 

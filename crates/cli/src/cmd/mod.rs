@@ -5,15 +5,27 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod cib;
+
 #[derive(Parser, Debug)]
-#[command(name = "tandem", version, about = "High-availability cluster stack: membership, CIB, scheduler, executor — one daemon, one CLI")]
+#[command(
+    name = "tandem",
+    version,
+    about = "High-availability cluster stack: membership, CIB, scheduler, executor — one daemon, one CLI"
+)]
 pub struct Cli {
     /// Work on this CIB file instead of the running cluster (like Pacemaker's `CIB_file`).
     #[arg(long = "cib", global = true, env = "CIB_file", value_name = "PATH")]
     pub cib_file: Option<PathBuf>,
 
     /// Run directory of the local daemon to talk to.
-    #[arg(long, global = true, env = "TANDEM_RUN_DIR", value_name = "DIR", default_value = "/run/tandem")]
+    #[arg(
+        long,
+        global = true,
+        env = "TANDEM_RUN_DIR",
+        value_name = "DIR",
+        default_value = "/run/tandem"
+    )]
     pub run_dir: PathBuf,
 
     #[command(subcommand)]
@@ -21,8 +33,14 @@ pub struct Cli {
 }
 
 #[derive(Subcommand, Debug)]
-pub enum Command {}
+pub enum Command {
+    /// Whole-CIB operations (like `cibadmin`).
+    #[command(subcommand)]
+    Cib(cib::CibCommand),
+}
 
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
-    match cli.command {}
+    match cli.command {
+        Command::Cib(c) => cib::run(c),
+    }
 }
