@@ -7,6 +7,7 @@
 // A driver crate: it owns the clock, the environment and the terminal.
 #![allow(clippy::disallowed_methods, clippy::disallowed_types)]
 
+mod cibsource;
 mod cmd;
 mod compat;
 

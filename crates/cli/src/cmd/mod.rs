@@ -5,6 +5,8 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+use crate::cibsource::CibSource;
+
 mod cib;
 
 #[derive(Parser, Debug)]
@@ -40,7 +42,8 @@ pub enum Command {
 }
 
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let source = CibSource::new(cli.cib_file.as_deref(), &cli.run_dir);
     match cli.command {
-        Command::Cib(c) => cib::run(c),
+        Command::Cib(c) => cib::run(c, &source),
     }
 }

@@ -1,0 +1,105 @@
+//! Where a command's CIB comes from and goes to: a file (`CIB_file=PATH` or `--cib PATH`,
+//! as with Pacemaker's tools) or the running cluster.
+//!
+//! Writing a file is atomic — a temporary file in the same directory, fsync, rename, fsync
+//! of the directory — so a reader never sees half a CIB and a failed write leaves the old
+//! file byte-for-byte as it was.
+
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, bail};
+use tandem_cib::Cib;
+
+/// The largest CIB file read (a very large real CIB is tens of megabytes).
+pub const MAX_CIB_FILE_BYTES: u64 = 512 * 1024 * 1024;
+
+/// The CIB a command works on.
+#[derive(Clone, Debug)]
+pub enum CibSource {
+    File(PathBuf),
+    Live { run_dir: PathBuf },
+}
+
+impl CibSource {
+    pub fn new(cib_file: Option<&Path>, run_dir: &Path) -> CibSource {
+        match cib_file {
+            Some(p) => CibSource::File(p.to_path_buf()),
+            None => CibSource::Live {
+                run_dir: run_dir.to_path_buf(),
+            },
+        }
+    }
+
+    /// Reads and loads the CIB.
+    pub fn load(&self) -> anyhow::Result<Cib> {
+        match self {
+            CibSource::File(path) => load_file(path),
+            CibSource::Live { run_dir } => Err(no_cluster(run_dir)),
+        }
+    }
+
+    /// Replaces the stored CIB with `cib`.
+    pub fn store(&self, cib: &Cib) -> anyhow::Result<()> {
+        match self {
+            CibSource::File(path) => write_atomically(path, cib.to_xml().as_bytes()),
+            CibSource::Live { run_dir } => Err(no_cluster(run_dir)),
+        }
+    }
+}
+
+fn no_cluster(run_dir: &Path) -> anyhow::Error {
+    anyhow::anyhow!(
+        "no cluster is running on this node (no tandem daemon answers in {}); \
+         to work on a CIB file instead, set CIB_file=PATH or pass --cib PATH",
+        run_dir.display()
+    )
+}
+
+/// Reads a CIB file; errors name the file (and line and column for XML errors).
+pub fn load_file(path: &Path) -> anyhow::Result<Cib> {
+    let meta =
+        fs::metadata(path).with_context(|| format!("cannot read CIB file {}", path.display()))?;
+    if meta.len() > MAX_CIB_FILE_BYTES {
+        bail!(
+            "CIB file {} is {} bytes, more than the {} accepted",
+            path.display(),
+            meta.len(),
+            MAX_CIB_FILE_BYTES
+        );
+    }
+    let text = fs::read_to_string(path)
+        .with_context(|| format!("cannot read CIB file {}", path.display()))?;
+    Cib::parse(&text).map_err(|e| anyhow::anyhow!("{}:{e}", path.display()))
+}
+
+/// Writes `bytes` to `path` so that the file is either entirely old or entirely new.
+pub fn write_atomically(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let name = path
+        .file_name()
+        .with_context(|| format!("{} is not a file path", path.display()))?;
+    let tmp = dir.join(format!(
+        ".{}.tmp-{}",
+        name.to_string_lossy(),
+        std::process::id()
+    ));
+    let result = (|| -> std::io::Result<()> {
+        let mut f = fs::File::create(&tmp)?;
+        f.write_all(bytes)?;
+        f.sync_all()?;
+        if let Ok(old) = fs::metadata(path) {
+            fs::set_permissions(&tmp, old.permissions())?;
+        }
+        fs::rename(&tmp, path)?;
+        fs::File::open(&dir)?.sync_all()
+    })();
+    if result.is_err() {
+        let _ = fs::remove_file(&tmp);
+    }
+    result.with_context(|| format!("cannot write CIB file {}", path.display()))
+}
