@@ -90,15 +90,23 @@ pub fn unpack_topology(doc: &Document, n: NodeId, problems: &mut Problems) -> Ve
     for l in doc.children_named(n, "fencing-level") {
         let id = doc.attr(l, "id").unwrap_or("").to_string();
         let object = format!("fencing-level {id}");
-        let index = match doc.attr(l, "index").map(|i| i.trim().parse::<u32>()) {
-            Some(Ok(i)) if (1..=9).contains(&i) => i,
-            other => {
+        let index = match doc.attr(l, "index") {
+            Some(i) => match i.trim().parse::<u32>() {
+                Ok(i) if (1..=9).contains(&i) => i,
+                _ => {
+                    problems.error(
+                        &object,
+                        format!(
+                            "index {i:?} is not valid (expected a number from 1 to 9); the level is ignored"
+                        ),
+                    );
+                    continue;
+                }
+            },
+            None => {
                 problems.error(
                     &object,
-                    format!(
-                        "index {:?} is not a number from 1 to 9",
-                        other.map(|r| r.ok())
-                    ),
+                    "no index given (expected a number from 1 to 9); the level is ignored",
                 );
                 continue;
             }

@@ -10,7 +10,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
-use tandem_cib::Cib;
+use tandem_cib::{Cib, LoadError};
 
 /// The largest CIB file read (a very large real CIB is tens of megabytes).
 pub const MAX_CIB_FILE_BYTES: u64 = 512 * 1024 * 1024;
@@ -36,7 +36,7 @@ impl CibSource {
     pub fn load(&self) -> anyhow::Result<Cib> {
         match self {
             CibSource::File(path) => load_file(path),
-            CibSource::Live { run_dir } => Err(no_cluster(run_dir)),
+            CibSource::Live { run_dir } => Err(NoCluster::new(run_dir).into()),
         }
     }
 
@@ -44,21 +44,35 @@ impl CibSource {
     pub fn store(&self, cib: &Cib) -> anyhow::Result<()> {
         match self {
             CibSource::File(path) => write_atomically(path, cib.to_xml().as_bytes()),
-            CibSource::Live { run_dir } => Err(no_cluster(run_dir)),
+            CibSource::Live { run_dir } => Err(NoCluster::new(run_dir).into()),
         }
     }
 }
 
-fn no_cluster(run_dir: &Path) -> anyhow::Error {
-    anyhow::anyhow!(
-        "no cluster is running on this node (no tandem daemon answers in {}); \
-         to work on a CIB file instead, set CIB_file=PATH or pass --cib PATH",
-        run_dir.display()
-    )
+/// A command needed the running cluster and none answers. `main` exits with Pacemaker's
+/// CRM_EX_DISCONNECT (102) for it, as Pacemaker's tools do when they cannot connect.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "no cluster is running on this node (no tandem daemon answers in {}); {hint}",
+    run_dir.display()
+)]
+pub struct NoCluster {
+    pub run_dir: PathBuf,
+    /// What to do instead.
+    pub hint: &'static str,
 }
 
-/// Reads a CIB file; errors name the file (and line and column for XML errors).
-pub fn load_file(path: &Path) -> anyhow::Result<Cib> {
+impl NoCluster {
+    pub fn new(run_dir: &Path) -> NoCluster {
+        NoCluster {
+            run_dir: run_dir.to_path_buf(),
+            hint: "to work on a CIB file instead, set CIB_file=PATH or pass --cib PATH",
+        }
+    }
+}
+
+/// Reads a CIB file's text, refusing files larger than [`MAX_CIB_FILE_BYTES`].
+pub fn read_cib_text(path: &Path) -> anyhow::Result<String> {
     let meta =
         fs::metadata(path).with_context(|| format!("cannot read CIB file {}", path.display()))?;
     if meta.len() > MAX_CIB_FILE_BYTES {
@@ -69,9 +83,17 @@ pub fn load_file(path: &Path) -> anyhow::Result<Cib> {
             MAX_CIB_FILE_BYTES
         );
     }
-    let text = fs::read_to_string(path)
-        .with_context(|| format!("cannot read CIB file {}", path.display()))?;
-    Cib::parse(&text).map_err(|e| anyhow::anyhow!("{}:{e}", path.display()))
+    fs::read_to_string(path).with_context(|| format!("cannot read CIB file {}", path.display()))
+}
+
+/// Reads a CIB file; errors name the file (and line and column for XML errors).
+pub fn load_file(path: &Path) -> anyhow::Result<Cib> {
+    let text = read_cib_text(path)?;
+    Cib::parse(&text).map_err(|e| match e {
+        // `file:line:column: message`, as compilers print it.
+        LoadError::Xml(e) => anyhow::anyhow!("{}:{e}", path.display()),
+        e => anyhow::anyhow!("{}: {e}", path.display()),
+    })
 }
 
 /// Writes `bytes` to `path` so that the file is either entirely old or entirely new.

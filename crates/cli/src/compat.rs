@@ -6,7 +6,10 @@ use std::ffi::OsString;
 use std::path::Path;
 
 /// Link names and the `tandem` subcommand words they stand for.
-const TOOLS: &[(&str, &[&str])] = &[];
+const TOOLS: &[(&str, &[&str])] = &[
+    // crm_verify's flags (-L, -x, -X, -p, -S, -V, -q, --output-as) are `tandem verify`'s.
+    ("crm_verify", &["verify"]),
+];
 
 /// Rewrites the argument vector of a compatibility invocation into a `tandem` one.
 pub fn translate(mut args: Vec<OsString>) -> Vec<OsString> {

@@ -10,20 +10,42 @@
 mod cibsource;
 mod cmd;
 mod compat;
+mod output;
 
 use std::process::ExitCode;
 
 use clap::Parser;
 
+/// Pacemaker's CRM_EX_USAGE: the command line was wrong.
+const EXIT_USAGE: u8 = 64;
+/// Pacemaker's CRM_EX_DISCONNECT: the cluster could not be reached.
+const EXIT_DISCONNECT: u8 = 102;
+
 fn main() -> ExitCode {
     let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
     let args = compat::translate(args);
-    let cli = cmd::Cli::parse_from(args);
+    let cli = match cmd::Cli::try_parse_from(args) {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            // Help and version are not errors; usage errors exit as Pacemaker's tools do
+            // (CRM_EX_USAGE), not with clap's 2, which old crm_verify used for "errors found".
+            return if e.use_stderr() {
+                ExitCode::from(EXIT_USAGE)
+            } else {
+                ExitCode::SUCCESS
+            };
+        }
+    };
     match cmd::run(cli) {
         Ok(code) => code,
         Err(e) => {
             eprintln!("tandem: error: {e:#}");
-            ExitCode::FAILURE
+            if e.downcast_ref::<cibsource::NoCluster>().is_some() {
+                ExitCode::from(EXIT_DISCONNECT)
+            } else {
+                ExitCode::FAILURE
+            }
         }
     }
 }

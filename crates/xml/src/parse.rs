@@ -94,13 +94,32 @@ impl<'a> Parser<'a> {
         if self.text.len() > MAX_INPUT_BYTES {
             return Err(self.error_at(0, format!("input larger than {MAX_INPUT_BYTES} bytes")));
         }
+        if let Some((at, c)) = forbidden_character(self.text) {
+            return Err(self.error_at(
+                at,
+                format!(
+                    "found the control character U+{:04X}, which XML does not allow; expected \
+                     text (only tab, newline and carriage return are allowed below U+0020)",
+                    c as u32
+                ),
+            ));
+        }
         loop {
             let start = self.reader.buffer_position() as usize;
             let event = match self.reader.read_event() {
                 Ok(e) => e,
                 Err(e) => {
                     let at = self.reader.error_position() as usize;
-                    return Err(self.error_at(at, describe_quick_xml_error(&e)));
+                    let mut message = describe_quick_xml_error(&e);
+                    if let quick_xml::Error::IllFormed(
+                        quick_xml::errors::IllFormedError::MismatchedEndTag { .. },
+                    ) = e
+                        && let Some(&(_, opened)) = self.stack.last()
+                    {
+                        let pos = Position::of_offset(self.text, opened);
+                        message.push_str(&format!(" (the element opened at {pos})"));
+                    }
+                    return Err(self.error_at(at, message));
                 }
             };
             match event {
@@ -184,15 +203,33 @@ impl<'a> Parser<'a> {
             ));
         }
         let name = e.name().into_inner().to_string();
+        if !is_xml_name(&name) {
+            return Err(self.error_at(
+                start,
+                format!(
+                    "found the element name {name:?}, expected a name that starts with a letter \
+                     or `_` and holds only letters, digits, `-`, `.`, `_` and `:` (right after `<`)"
+                ),
+            ));
+        }
         let node = self.add(NodeKind::Document, start)?;
         let interned = self.doc.intern(&name);
         let mut attrs = Vec::new();
         for attr in e.attributes() {
-            let attr = attr.map_err(|err| self.error_at(start, format!("in <{name}>: {err}")))?;
+            let attr = attr.map_err(|err| {
+                // Attribute positions count from the byte after `<`.
+                let position_of = |at: usize| Position::of_offset(self.text, start + 1 + at);
+                let (at, message) = describe_attr_error(&err, e, &position_of);
+                self.error_at(start + 1 + at, format!("in <{name}>: {message}"))
+            })?;
             let value = attr.normalized_value(self.version).map_err(|err| {
                 self.error_at(
                     start,
-                    format!("in <{name}>: {}", describe_quick_xml_error(&err)),
+                    format!(
+                        "in <{name}>, attribute {}: {}",
+                        attr.key.into_inner(),
+                        describe_quick_xml_error(&err)
+                    ),
                 )
             })?;
             let key = self.doc.intern(attr.key.into_inner());
@@ -249,6 +286,16 @@ impl<'a> Parser<'a> {
             return Err(self.error_at(start, "found an entity reference outside the root element"));
         }
         let resolved: Option<String> = match r.resolve_char_ref() {
+            Ok(Some(c)) if (c as u32) < 0x20 && !matches!(c, '\t' | '\n' | '\r') => {
+                return Err(self.error_at(
+                    start,
+                    format!(
+                        "found a character reference to U+{:04X}, which XML does not allow; \
+                         expected a reference to a printable character",
+                        c as u32
+                    ),
+                ));
+            }
             Ok(Some(c)) => Some(c.to_string()),
             Ok(None) => {
                 let name = r.xml_content(self.version);
@@ -267,20 +314,161 @@ impl<'a> Parser<'a> {
     }
 }
 
+/// Says what was found and what was expected, in words, for quick-xml's errors.
 fn describe_quick_xml_error(e: &quick_xml::Error) -> String {
-    use quick_xml::errors::IllFormedError as I;
+    use quick_xml::errors::{IllFormedError as I, SyntaxError as S};
+    use quick_xml::escape::{EscapeError, ParseCharRefError};
+    let end = |inside: &str, expected: &str| {
+        format!(
+            "found the end of input inside {inside} that starts here, expected `{expected}` to close it"
+        )
+    };
     match e {
         quick_xml::Error::IllFormed(I::MismatchedEndTag { expected, found }) => {
-            format!("found </{found}>, expected </{expected}>")
+            format!("found the end tag </{found}>, expected </{expected}>")
         }
         quick_xml::Error::IllFormed(I::UnmatchedEndTag(found)) => {
-            format!("found </{found}> but no element is open")
+            format!("found the end tag </{found}>, but no element is open")
         }
         quick_xml::Error::IllFormed(I::MissingEndTag(name)) => {
-            format!("expected </{name}> before the end of input")
+            format!("found the end of input, expected </{name}>")
         }
+        quick_xml::Error::IllFormed(I::DoubleHyphenInComment) => {
+            "found `--` inside a comment, expected it only in the closing `-->`".to_string()
+        }
+        quick_xml::Error::IllFormed(I::UnclosedReference) => {
+            "found `&` without a closing `;`, expected a reference such as &amp; (write a \
+             literal & as &amp;)"
+                .to_string()
+        }
+        quick_xml::Error::Syntax(s) => match s {
+            S::UnclosedTag => end("the tag", ">"),
+            S::UnclosedComment => end("the comment", "-->"),
+            S::UnclosedCData => end("the CDATA section", "]]>"),
+            S::UnclosedPI => end("the processing instruction", "?>"),
+            S::UnclosedXmlDecl => end("the XML declaration", "?>"),
+            S::UnclosedDoctype => end("the DOCTYPE", ">"),
+            S::UnclosedSingleQuotedAttributeValue => end("the attribute value in the tag", "'"),
+            S::UnclosedDoubleQuotedAttributeValue => end("the attribute value in the tag", "\""),
+            S::InvalidBangMarkup => "found `<!` not followed by `--`, `[CDATA[` or `DOCTYPE`, \
+                                     expected a comment, CDATA section or DOCTYPE"
+                .to_string(),
+        },
+        quick_xml::Error::Escape(EscapeError::UnrecognizedEntity(_, name)) => format!(
+            "found the unknown entity &{name};, expected &amp;, &lt;, &gt;, &quot;, &apos; or a \
+             character reference such as &#65;"
+        ),
+        quick_xml::Error::Escape(EscapeError::UnterminatedEntity(_)) => {
+            "found `&` without a closing `;`, expected a reference such as &amp; (write a \
+             literal & as &amp;)"
+                .to_string()
+        }
+        quick_xml::Error::Escape(EscapeError::InvalidCharRef(c)) => match c {
+            ParseCharRefError::IllegalCharacter(n) | ParseCharRefError::InvalidCodepoint(n) => {
+                format!(
+                    "found a character reference to U+{n:04X}, which XML does not allow; \
+                     expected a reference to a printable character"
+                )
+            }
+            _ => "found a malformed character reference, expected one such as &#65; or &#x41;"
+                .to_string(),
+        },
         other => other.to_string(),
     }
+}
+
+/// An attribute error's position (from the byte after `<`) and description.
+fn describe_attr_error(
+    e: &quick_xml::events::attributes::AttrError,
+    tag: &quick_xml::events::BytesStart<'_>,
+    position_of: &dyn Fn(usize) -> Position,
+) -> (usize, String) {
+    use quick_xml::events::attributes::AttrError as A;
+    let content: &[u8] = AsRef::<str>::as_ref(tag).as_bytes();
+    // The attribute name that ends just before `at`, for messages.
+    let word_before = |at: usize| -> String {
+        let head = &content[..at.min(content.len())];
+        let head = head
+            .iter()
+            .rposition(|b| !b.is_ascii_whitespace() && *b != b'=')
+            .map(|end| &head[..=end])
+            .unwrap_or(&[]);
+        let start = head
+            .iter()
+            .rposition(|b| b.is_ascii_whitespace())
+            .map(|i| i + 1)
+            .unwrap_or(0);
+        String::from_utf8_lossy(&head[start..]).into_owned()
+    };
+    let not_a_name = |w: &str| w.is_empty() || w.contains(['=', '"', '\'']);
+    match *e {
+        A::ExpectedEq(at) if not_a_name(&word_before(at)) => (
+            at,
+            "found something that is not an attribute, expected name=\"value\"".to_string(),
+        ),
+        A::ExpectedEq(at) => (
+            at,
+            format!(
+                "found attribute {} without a value, expected {}=\"...\"",
+                word_before(at),
+                word_before(at)
+            ),
+        ),
+        A::ExpectedValue(at) => (
+            at,
+            format!(
+                "found `=` without a value after it, expected {}=\"...\"",
+                word_before(at)
+            ),
+        ),
+        A::UnquotedValue(at) => (
+            at,
+            format!(
+                "found the value of attribute {} without quotes, expected it in `\"` or `'`",
+                word_before(at)
+            ),
+        ),
+        A::ExpectedQuote(at, quote) => (
+            at,
+            format!(
+                "found the end of the tag inside an attribute value, expected a closing `{}`",
+                quote as char
+            ),
+        ),
+        A::Duplicated(at, first) => {
+            let name: String = String::from_utf8_lossy(&content[at..])
+                .chars()
+                .take_while(|c| !c.is_whitespace() && *c != '=')
+                .collect();
+            (
+                at,
+                format!(
+                    "found attribute {name} a second time, expected each attribute once (the \
+                     first is at {})",
+                    position_of(first)
+                ),
+            )
+        }
+    }
+}
+
+/// Whether `name` is an XML name (the ASCII rules exactly; any non-ASCII letter is accepted,
+/// which is what XML 1.0 fifth edition allows in practice).
+fn is_xml_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    let Some(first) = chars.next() else {
+        return false;
+    };
+    (first.is_alphabetic() || first == '_' || first == ':')
+        && chars.all(|c| c.is_alphanumeric() || matches!(c, '-' | '.' | '_' | ':'))
+}
+
+/// The first character XML 1.0 forbids anywhere (the C0 controls other than tab, newline
+/// and carriage return), with its byte offset.
+fn forbidden_character(text: &str) -> Option<(usize, char)> {
+    text.bytes()
+        .position(|b| b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r'))
+        .map(|i| (i, text.as_bytes()[i] as char))
 }
 
 #[cfg(test)]
@@ -318,7 +506,10 @@ mod tests {
     #[test]
     fn errors_name_line_column_found_and_expected() {
         let e = Document::parse("<cib>\n  <a>\n  </b>\n</cib>").unwrap_err();
-        assert_eq!(e.to_string(), "3:3: found </b>, expected </a>");
+        assert_eq!(
+            e.to_string(),
+            "3:3: found the end tag </b>, expected </a> (the element opened at 2:3)"
+        );
         let e = Document::parse("<cib>\n<a>").unwrap_err();
         assert_eq!(
             e.to_string(),
@@ -333,6 +524,89 @@ mod tests {
         assert!(e.message.contains("in <a>"), "{e}");
         let e = Document::parse("hello <a/>").unwrap_err();
         assert!(e.message.contains("outside the root"), "{e}");
+    }
+
+    /// Every kind of malformed input gets its position, what was found and what was expected.
+    #[test]
+    fn malformed_input_messages() {
+        let cases = [
+            (
+                "<cib",
+                "1:1: found the end of input inside the tag that starts here, expected `>` to close it",
+            ),
+            (
+                "<cib a=1/>",
+                "1:8: in <cib>: found the value of attribute a without quotes, expected it in `\"` or `'`",
+            ),
+            (
+                "<cib a=\"1/>",
+                "1:1: found the end of input inside the attribute value in the tag that starts here, expected `\"` to close it",
+            ),
+            (
+                "<cib\n  a=\"1\" a=\"2\"/>",
+                "2:9: in <cib>: found attribute a a second time, expected each attribute once (the first is at 2:3)",
+            ),
+            (
+                "<cib><a b></a></cib>",
+                "1:10: in <a>: found attribute b without a value, expected b=\"...\"",
+            ),
+            (
+                "<cib><a =\"x\"/></cib>",
+                "1:13: in <a>: found something that is not an attribute, expected name=\"value\"",
+            ),
+            (
+                "</cib>",
+                "1:1: found the end tag </cib>, but no element is open",
+            ),
+            (
+                "<cib>&nope</cib>",
+                "1:6: found `&` without a closing `;`, expected a reference such as &amp; (write a literal & as &amp;)",
+            ),
+            (
+                "<cib>&#xZZ;</cib>",
+                "1:6: found a malformed character reference, expected one such as &#65; or &#x41;",
+            ),
+            (
+                "<cib>&#1;</cib>",
+                "1:6: found a character reference to U+0001, which XML does not allow; expected a reference to a printable character",
+            ),
+            (
+                "<cib><!-- a -- b --></cib>",
+                "1:13: found `--` inside a comment, expected it only in the closing `-->`",
+            ),
+            (
+                "<cib><!-- a </cib>",
+                "1:6: found the end of input inside the comment that starts here, expected `-->` to close it",
+            ),
+            (
+                "<cib><![CDATA[x</cib>",
+                "1:6: found the end of input inside the CDATA section that starts here, expected `]]>` to close it",
+            ),
+            (
+                "<cib><a b=\"&what;\"/></cib>",
+                "1:6: in <a>, attribute b: found the unknown entity &what;, expected &amp;, &lt;, &gt;, &quot;, &apos; or a character reference such as &#65;",
+            ),
+            (
+                "<cib>\n<a\u{1}/></cib>",
+                "2:3: found the control character U+0001, which XML does not allow; expected text (only tab, newline and carriage return are allowed below U+0020)",
+            ),
+            (
+                "<cib><1a/></cib>",
+                "1:6: found the element name \"1a\", expected a name that starts with a letter or `_` and holds only letters, digits, `-`, `.`, `_` and `:` (right after `<`)",
+            ),
+            (
+                "<cib>< a/></cib>",
+                "1:6: found the element name \"\", expected a name that starts with a letter or `_` and holds only letters, digits, `-`, `.`, `_` and `:` (right after `<`)",
+            ),
+            (
+                "",
+                "1:1: no root element found: expected an element such as <cib>",
+            ),
+        ];
+        for (input, expected) in cases {
+            let e = Document::parse(input).unwrap_err();
+            assert_eq!(e.to_string(), expected, "for {input:?}");
+        }
     }
 
     #[test]

@@ -8,6 +8,7 @@ use clap::{Parser, Subcommand};
 use crate::cibsource::CibSource;
 
 mod cib;
+pub mod verify;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -39,11 +40,14 @@ pub enum Command {
     /// Whole-CIB operations (like `cibadmin`).
     #[command(subcommand)]
     Cib(cib::CibCommand),
+    /// Check a CIB for errors (like `crm_verify`).
+    Verify(verify::VerifyArgs),
 }
 
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let source = CibSource::new(cli.cib_file.as_deref(), &cli.run_dir);
     match cli.command {
         Command::Cib(c) => cib::run(c, &source),
+        Command::Verify(args) => verify::run(args, &source),
     }
 }
