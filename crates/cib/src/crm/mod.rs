@@ -26,7 +26,7 @@
 //!     "primitive IP IPaddr2 \\\n\tparams ip=10.0.10.200 cidr_netmask=24 \\\n\top monitor interval=30s\n"
 //! );
 //! let err = crm::parse("primitive IP ocf:heartbeat:IPaddr2 params ip=\"10").unwrap_err();
-//! assert_eq!(err.to_string(), "1:46: found the end of the text, expected a closing \" for the quote opened at 1:44");
+//! assert_eq!(err.to_string(), "1:49: found the end of the text, expected a closing \" for the quote opened at 1:46");
 //! ```
 //!
 //! Differences from crmsh, on purpose: `ms` writes a promotable `<clone>` (Pacemaker 2's
