@@ -9,6 +9,8 @@ use std::path::Path;
 const TOOLS: &[(&str, &[&str])] = &[
     // crm_verify's flags (-L, -x, -X, -p, -S, -V, -q, --output-as) are `tandem verify`'s.
     ("crm_verify", &["verify"]),
+    // crm_simulate's flags (-x, -L, -S, -s, -Q, -t, -q, -u, -d, -f, -i, -G) are `tandem simulate`'s.
+    ("crm_simulate", &["simulate"]),
 ];
 
 /// Rewrites the argument vector of a compatibility invocation into a `tandem` one.

@@ -9,6 +9,7 @@ use crate::cibsource::CibSource;
 
 mod cib;
 pub mod verify;
+mod simulate;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -42,6 +43,8 @@ pub enum Command {
     Cib(cib::CibCommand),
     /// Check a CIB for errors (like `crm_verify`).
     Verify(verify::VerifyArgs),
+    /// Show what the scheduler would do with a CIB, and simulate it (like `crm_simulate`).
+    Simulate(simulate::SimulateArgs),
 }
 
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
@@ -49,5 +52,6 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Cib(c) => cib::run(c, &source),
         Command::Verify(args) => verify::run(args, &source),
+        Command::Simulate(a) => simulate::run(a, &source),
     }
 }

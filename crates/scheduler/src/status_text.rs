@@ -1,0 +1,301 @@
+//! Cluster status as crm_simulate prints it ("Current cluster status" / "Revised Cluster
+//! Status"): the node list and the resource list, in crm_mon's layout.
+
+use std::cmp::Ordering;
+
+use tandem_cib::{Role, Score};
+
+use crate::model::{NodeIx, RscIx, Variant, World};
+
+/// Compares names the way status lists sort them: runs of digits by value.
+pub fn natural_cmp(a: &str, b: &str) -> Ordering {
+    let (mut x, mut y) = (a.as_bytes(), b.as_bytes());
+    loop {
+        match (x.first(), y.first()) {
+            (None, None) => return Ordering::Equal,
+            (None, _) => return Ordering::Less,
+            (_, None) => return Ordering::Greater,
+            (Some(c), Some(d)) if c.is_ascii_digit() && d.is_ascii_digit() => {
+                let lx = x.iter().take_while(|c| c.is_ascii_digit()).count();
+                let ly = y.iter().take_while(|c| c.is_ascii_digit()).count();
+                let (nx, ny) = (&x[..lx], &y[..ly]);
+                let tx: &[u8] = {
+                    let z = nx.iter().take_while(|&&c| c == b'0').count();
+                    &nx[z.min(nx.len().saturating_sub(1))..]
+                };
+                let ty: &[u8] = {
+                    let z = ny.iter().take_while(|&&c| c == b'0').count();
+                    &ny[z.min(ny.len().saturating_sub(1))..]
+                };
+                let o = tx.len().cmp(&ty.len()).then(tx.cmp(ty));
+                if o != Ordering::Equal {
+                    return o;
+                }
+                x = &x[lx..];
+                y = &y[ly..];
+            }
+            (Some(c), Some(d)) => {
+                let o = c.to_ascii_lowercase().cmp(&d.to_ascii_lowercase());
+                if o != Ordering::Equal {
+                    return o;
+                }
+                x = &x[1..];
+                y = &y[1..];
+            }
+        }
+    }
+}
+
+/// Per clone, the nodes a "Stopped:" line may name: those not banned from the clone.
+pub fn clone_display_nodes(w: &World) -> Vec<Vec<NodeIx>> {
+    w.rscs
+        .iter()
+        .map(|r| {
+            if r.variant != Variant::Clone {
+                return Vec::new();
+            }
+            (0..w.nodes.len())
+                .filter(|&n| r.allowed[n].is_some_and(|s| s > Score::MINUS_INFINITY))
+                .collect()
+        })
+        .collect()
+}
+
+fn sorted_nodes(w: &World) -> Vec<NodeIx> {
+    let mut v: Vec<NodeIx> = (0..w.nodes.len()).collect();
+    v.sort_by(|&a, &b| natural_cmp(&w.nodes[a].uname, &w.nodes[b].uname));
+    v
+}
+
+/// The node list block.
+pub fn node_list(w: &World) -> String {
+    let mut out = String::from("  * Node List:\n");
+    let mut online = Vec::new();
+    let mut offline = Vec::new();
+    for n in sorted_nodes(w) {
+        let node = &w.nodes[n];
+        let active = w.rscs.iter().any(|r| r.is_primitive() && r.running_on.contains(&n));
+        let special = if node.unclean {
+            Some(if node.online {
+                "UNCLEAN (online)".to_string()
+            } else {
+                "UNCLEAN (offline)".to_string()
+            })
+        } else if node.pending {
+            Some("pending".to_string())
+        } else if !node.online {
+            None
+        } else if node.standby || node.standby_onfail {
+            let what = if node.standby_onfail && !node.standby {
+                "standby (on-fail)"
+            } else {
+                "standby"
+            };
+            Some(if active {
+                format!("{what} (with active resources)")
+            } else {
+                what.to_string()
+            })
+        } else if node.maintenance {
+            Some("maintenance".to_string())
+        } else {
+            None
+        };
+        match special {
+            Some(s) => out.push_str(&format!("    * Node {}: {s}\n", node.uname)),
+            None if node.online => online.push(node.uname.clone()),
+            None => offline.push(node.uname.clone()),
+        }
+    }
+    if !online.is_empty() {
+        out.push_str(&format!("    * Online: [ {} ]\n", online.join(" ")));
+    }
+    if !offline.is_empty() {
+        out.push_str(&format!("    * OFFLINE: [ {} ]\n", offline.join(" ")));
+    }
+    out
+}
+
+/// The resource list block.
+pub fn resource_list(w: &World, clone_nodes: &[Vec<NodeIx>]) -> String {
+    let mut out = String::from("  * Full List of Resources:\n");
+    for &r in &w.tops {
+        print_rsc(w, clone_nodes, r, 2, &mut out);
+    }
+    out
+}
+
+fn indent(level: usize) -> String {
+    "  ".repeat(level)
+}
+
+fn primitive_line(w: &World, r: RscIx, level: usize) -> String {
+    let rsc = &w.rscs[r];
+    let mut state = match rsc.current() {
+        None => "Stopped".to_string(),
+        Some(n) => {
+            let role = if rsc.failed {
+                "FAILED".to_string()
+            } else {
+                match rsc.role {
+                    Role::Promoted => "Promoted".to_string(),
+                    Role::Unpromoted => "Unpromoted".to_string(),
+                    _ => "Started".to_string(),
+                }
+            };
+            let nodes: Vec<&str> = rsc
+                .running_on
+                .iter()
+                .map(|&m| w.nodes[m].uname.as_str())
+                .collect();
+            if nodes.len() > 1 {
+                format!("{role} [ {} ]", nodes.join(" "))
+            } else {
+                format!("{role} {}", w.nodes[n].uname)
+            }
+        }
+    };
+    if rsc.orphan {
+        state = format!("ORPHANED {state}");
+    }
+    let mut flags = Vec::new();
+    if rsc.current().is_some_and(|n| w.nodes[n].unclean) {
+        flags.push("UNCLEAN");
+    }
+    if rsc.target_role == Role::Stopped && !rsc.orphan {
+        flags.push("disabled");
+    }
+    if rsc.maintenance || rsc.current().is_some_and(|n| w.nodes[n].maintenance) {
+        flags.push("maintenance");
+    } else if !rsc.managed {
+        flags.push("unmanaged");
+    } else if rsc.blocked && rsc.is_active() {
+        flags.push("blocked");
+    }
+    let flags = if flags.is_empty() {
+        String::new()
+    } else {
+        format!(" ({})", flags.join(", "))
+    };
+    format!(
+        "{}* {}\t({}):\t {state}{flags}\n",
+        indent(level),
+        rsc.id,
+        rsc.agent.spec()
+    )
+}
+
+fn print_rsc(w: &World, clone_nodes: &[Vec<NodeIx>], r: RscIx, level: usize, out: &mut String) {
+    let rsc = &w.rscs[r];
+    match rsc.variant {
+        Variant::Primitive => out.push_str(&primitive_line(w, r, level)),
+        Variant::Group => {
+            out.push_str(&format!("{}* Resource Group: {}:", indent(level), rsc.id));
+            if !rsc.managed && rsc.children.iter().all(|&c| !w.rscs[c].managed) {
+                out.push_str(" (unmanaged)");
+            }
+            out.push('\n');
+            for &c in &rsc.children {
+                out.push_str(&primitive_line(w, c, level + 1));
+            }
+        }
+        Variant::Clone => print_clone(w, clone_nodes, r, level, out),
+    }
+}
+
+fn instance_is_plain(w: &World, i: RscIx) -> bool {
+    w.primitives_of(i).iter().all(|&p| {
+        let r = &w.rscs[p];
+        !r.failed && r.managed && !r.orphan && r.running_on.len() <= 1 && !r.blocked
+            && !r.running_on.first().is_some_and(|&n| w.nodes[n].unclean)
+    }) && {
+        // A group instance is plain only if all members share one state.
+        let prims = w.primitives_of(i);
+        let first = prims.first().map(|&p| w.rscs[p].current());
+        prims.iter().all(|&p| Some(w.rscs[p].current()) == first)
+    }
+}
+
+fn print_clone(w: &World, clone_nodes: &[Vec<NodeIx>], r: RscIx, level: usize, out: &mut String) {
+    let rsc = &w.rscs[r];
+    let child = rsc
+        .children
+        .first()
+        .map(|&c| w.rscs[c].base_id.clone())
+        .unwrap_or_default();
+    let unique = rsc.clone.as_ref().is_some_and(|c| c.unique);
+    let mut tags = Vec::new();
+    if unique {
+        tags.push("unique");
+    }
+    if !rsc.managed {
+        tags.push("unmanaged");
+    }
+    if rsc.target_role == Role::Stopped {
+        tags.push("disabled");
+    }
+    let tags = if tags.is_empty() {
+        String::new()
+    } else {
+        format!(" ({})", tags.join(", "))
+    };
+    out.push_str(&format!("{}* Clone Set: {} [{child}]{tags}:\n", indent(level), rsc.id));
+    let mut started: Vec<NodeIx> = Vec::new();
+    for &i in &rsc.children {
+        let irsc = &w.rscs[i];
+        let active = w.primitives_of(i).iter().any(|&p| w.rscs[p].is_active());
+        if !unique && active && instance_is_plain(w, i) {
+            if let Some(n) = w.primitives_of(i).first().and_then(|&p| w.rscs[p].current()) {
+                started.push(n);
+            }
+            continue;
+        }
+        if !active && !unique {
+            continue;
+        }
+        match irsc.variant {
+            Variant::Primitive => out.push_str(&primitive_line(w, i, level + 1)),
+            _ => {
+                out.push_str(&format!("{}* Resource Group: {}:\n", indent(level + 1), irsc.id));
+                for &m in &irsc.children {
+                    out.push_str(&primitive_line(w, m, level + 2));
+                }
+            }
+        }
+    }
+    started.sort_by(|&a, &b| natural_cmp(&w.nodes[a].uname, &w.nodes[b].uname));
+    if !started.is_empty() {
+        let names: Vec<&str> = started.iter().map(|&n| w.nodes[n].uname.as_str()).collect();
+        out.push_str(&format!("{}* Started: [ {} ]\n", indent(level + 1), names.join(" ")));
+    }
+    if unique {
+        return;
+    }
+    let active_nodes: Vec<NodeIx> = rsc
+        .children
+        .iter()
+        .flat_map(|&i| w.primitives_of(i))
+        .flat_map(|p| w.rscs[p].running_on.clone())
+        .collect();
+    let mut stopped: Vec<NodeIx> = clone_nodes
+        .get(r)
+        .cloned()
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|n| !active_nodes.contains(n))
+        .collect();
+    stopped.sort_by(|&a, &b| natural_cmp(&w.nodes[a].uname, &w.nodes[b].uname));
+    if !stopped.is_empty() {
+        let names: Vec<&str> = stopped.iter().map(|&n| w.nodes[n].uname.as_str()).collect();
+        let disabled = if rsc.target_role == Role::Stopped {
+            " (disabled)"
+        } else {
+            ""
+        };
+        out.push_str(&format!(
+            "{}* Stopped{disabled}: [ {} ]\n",
+            indent(level + 1),
+            names.join(" ")
+        ));
+    }
+}
