@@ -90,13 +90,7 @@ fn must_stop_on(w: &World, ctx: &ActionCtx<'_>, r: RscIx, n: NodeIx) -> bool {
         || ctx.changed.contains(&(r, n))
 }
 
-fn primitive_actions(
-    w: &World,
-    g: &mut Graph,
-    ctx: &ActionCtx<'_>,
-    r: RscIx,
-    map: &mut ActionMap,
-) {
+fn primitive_actions(w: &World, g: &mut Graph, ctx: &ActionCtx<'_>, r: RscIx, map: &mut ActionMap) {
     let rsc = &w.rscs[r];
     let controllable = rsc.managed && !rsc.blocked;
     for &n in &rsc.running_on {
@@ -225,7 +219,14 @@ fn container_actions(w: &World, g: &mut Graph, r: RscIx, map: &mut ActionMap) {
 
 /// Probes: a resource with no history on an online node is checked there before it may
 /// start anywhere.
-pub fn create_probes(w: &World, g: &mut Graph, ctx: &ActionCtx<'_>, map: &mut ActionMap, no_discovery: &[(RscIx, NodeIx)], exclusive: &std::collections::BTreeMap<RscIx, Vec<NodeIx>>) {
+pub fn create_probes(
+    w: &World,
+    g: &mut Graph,
+    ctx: &ActionCtx<'_>,
+    map: &mut ActionMap,
+    no_discovery: &[(RscIx, NodeIx)],
+    exclusive: &std::collections::BTreeMap<RscIx, Vec<NodeIx>>,
+) {
     if ctx.options.maintenance_mode || !ctx.options.enable_startup_probes {
         return;
     }
@@ -310,9 +311,9 @@ fn probe_unit(
                     .or_else(|| {
                         rsc.children.iter().copied().find(|&i| {
                             !w.rscs[i].orphan
-                                && prims_of(i)
-                                    .iter()
-                                    .all(|&p| w.rscs[p].assigned.is_none() && !w.rscs[p].is_active())
+                                && prims_of(i).iter().all(|&p| {
+                                    w.rscs[p].assigned.is_none() && !w.rscs[p].is_active()
+                                })
                         })
                     })
                     .or_else(|| rsc.children.first().copied());

@@ -197,8 +197,10 @@ impl Assigner<'_> {
     /// Applies one colocation to the dependent's table (`r` is the primitive, or the clone,
     /// being assigned).
     pub fn apply_coloc(&mut self, r: RscIx, c: &Coloc) {
-        if c.primary_role.is_some_and(|x| x == Role::Promoted || x == Role::Unpromoted)
-            || c.dependent_role.is_some_and(|x| x == Role::Promoted || x == Role::Unpromoted)
+        if c.primary_role
+            .is_some_and(|x| x == Role::Promoted || x == Role::Unpromoted)
+            || c.dependent_role
+                .is_some_and(|x| x == Role::Promoted || x == Role::Unpromoted)
         {
             return;
         }
@@ -269,7 +271,9 @@ impl Assigner<'_> {
             if visited.contains(&dep) || self.w.rscs[dep].assigned_done {
                 continue;
             }
-            if c.primary_role.is_some_and(|x| x == Role::Promoted || x == Role::Unpromoted) {
+            if c.primary_role
+                .is_some_and(|x| x == Role::Promoted || x == Role::Unpromoted)
+            {
                 continue;
             }
             visited.push(dep);

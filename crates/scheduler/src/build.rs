@@ -10,8 +10,7 @@ use tandem_cib::types::parse_bool;
 use tandem_cib::{Cib, ClusterOptions, DateTime, Role, RuleContext, Score};
 
 use crate::model::{
-    Agent, CloneMeta, MultipleActive, Node, NodeIx, OnFail, OpDef, Requires, Rsc, RscIx, Variant,
-    World,
+    Agent, CloneMeta, MultipleActive, Node, OnFail, OpDef, Requires, Rsc, RscIx, Variant, World,
 };
 
 /// The default operation timeout (Pacemaker's 20 s).
@@ -35,8 +34,7 @@ pub fn build_world(ctx: &Ctx<'_>) -> World {
         ..World::default()
     };
     for n in &ctx.cib.config.nodes {
-        if n.kind != tandem_cib::nodes::NodeKind::Member || w.node_by_name.contains_key(&n.uname)
-        {
+        if n.kind != tandem_cib::nodes::NodeKind::Member || w.node_by_name.contains_key(&n.uname) {
             continue;
         }
         let mut attrs = BTreeMap::new();
@@ -402,9 +400,4 @@ pub fn op_timeout(rsc: &Rsc, name: &str, interval_ms: u64) -> u64 {
         .find(|o| o.name == name && o.interval_ms == interval_ms)
         .map(|o| o.timeout_ms)
         .unwrap_or(DEFAULT_OP_TIMEOUT_MS)
-}
-
-/// The node index list `0..n`.
-pub fn all_nodes(w: &World) -> std::ops::Range<NodeIx> {
-    0..w.nodes.len()
 }

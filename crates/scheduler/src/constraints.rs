@@ -345,7 +345,10 @@ fn orders(res: &Resolver<'_>, o: &CibOrder, out: &mut Vec<OrderC>) {
         let (Some(a), Some(b)) = (&o.first, &o.then) else {
             return;
         };
-        let fa = o.first_action.clone().unwrap_or_else(|| "start".to_string());
+        let fa = o
+            .first_action
+            .clone()
+            .unwrap_or_else(|| "start".to_string());
         let ta = o.then_action.clone().unwrap_or_else(|| fa.clone());
         for f in res.resolve(a) {
             for t in res.resolve(b) {

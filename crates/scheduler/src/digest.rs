@@ -74,8 +74,10 @@ pub fn changed_definitions(
             .ops
             .iter()
             .filter(|o| {
-                matches!(o.operation.as_str(), "start" | "migrate_from" | "reload" | "reload-agent")
-                    && o.rc_code == 0
+                matches!(
+                    o.operation.as_str(),
+                    "start" | "migrate_from" | "reload" | "reload-agent"
+                ) && o.rc_code == 0
                     && o.op_status == 0
             })
             .max_by_key(|o| o.call_id);
@@ -97,7 +99,10 @@ mod tests {
 
     #[test]
     fn matches_pacemakers_digests() {
-        assert_eq!(params_digest(&BTreeMap::new()), "f2317cad3d54cec5d7d7aa7d0bf35cf8");
+        assert_eq!(
+            params_digest(&BTreeMap::new()),
+            "f2317cad3d54cec5d7d7aa7d0bf35cf8"
+        );
         let mut p = BTreeMap::new();
         p.insert("ip".to_string(), "127.0.0.12".to_string());
         assert_eq!(params_digest(&p), "d8eeae5f6724dfcab8f57ef54367eb0a");

@@ -142,6 +142,8 @@ fn finish(t: &Transition, w: &mut World) {
     let tops = w.tops.clone();
     w.tops = tops
         .into_iter()
-        .filter(|&r| !(w.rscs[r].orphan && !w.rscs[r].is_active() && w.rscs[r].variant == Variant::Primitive))
+        .filter(|&r| {
+            !(w.rscs[r].orphan && !w.rscs[r].is_active() && w.rscs[r].variant == Variant::Primitive)
+        })
         .collect();
 }

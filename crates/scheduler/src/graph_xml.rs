@@ -57,7 +57,11 @@ fn element(t: &Transition, a: ActIx, out: &mut String, indent: &str) {
                 act.task.name(),
                 esc(&key(t, a))
             );
-            let _ = writeln!(out, "{indent}  <attributes CRM_meta_timeout=\"{}\"/>", act.timeout_ms);
+            let _ = writeln!(
+                out,
+                "{indent}  <attributes CRM_meta_timeout=\"{}\"/>",
+                act.timeout_ms
+            );
             let _ = writeln!(out, "{indent}</pseudo_event>");
         }
         _ => {

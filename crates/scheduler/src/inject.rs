@@ -22,7 +22,9 @@ pub enum Injection {
 
 /// A malformed `-i` specification.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-#[error("cannot read operation {spec:?}: expected RSC_TASK_INTERVAL@NODE=RC[:STATUS], e.g. web_monitor_10000@node1=7")]
+#[error(
+    "cannot read operation {spec:?}: expected RSC_TASK_INTERVAL@NODE=RC[:STATUS], e.g. web_monitor_10000@node1=7"
+)]
 pub struct SpecError {
     pub spec: String,
 }
@@ -103,17 +105,51 @@ pub fn apply(doc: &mut Document, inj: &Injection) {
     match inj {
         Injection::NodeUp(name) => {
             let n = node_state(doc, name);
-            set_all(doc, n, &[("in_ccm", "true"), ("crmd", "online"), ("join", "member"), ("expected", "member")]);
+            set_all(
+                doc,
+                n,
+                &[
+                    ("in_ccm", "true"),
+                    ("crmd", "online"),
+                    ("join", "member"),
+                    ("expected", "member"),
+                ],
+            );
         }
         Injection::NodeDown(name) => {
             let n = node_state(doc, name);
-            set_all(doc, n, &[("in_ccm", "false"), ("crmd", "offline"), ("join", "down"), ("expected", "down")]);
+            set_all(
+                doc,
+                n,
+                &[
+                    ("in_ccm", "false"),
+                    ("crmd", "offline"),
+                    ("join", "down"),
+                    ("expected", "down"),
+                ],
+            );
         }
         Injection::NodeFail(name) => {
             let n = node_state(doc, name);
-            set_all(doc, n, &[("in_ccm", "false"), ("crmd", "offline"), ("join", "down"), ("expected", "member")]);
+            set_all(
+                doc,
+                n,
+                &[
+                    ("in_ccm", "false"),
+                    ("crmd", "offline"),
+                    ("join", "down"),
+                    ("expected", "member"),
+                ],
+            );
         }
-        Injection::Op { rsc, task, interval_ms, node, rc, status } => {
+        Injection::Op {
+            rsc,
+            task,
+            interval_ms,
+            node,
+            rc,
+            status,
+        } => {
             inject_op(doc, rsc, task, *interval_ms, node, *rc, *status);
         }
     }
@@ -126,7 +162,15 @@ fn max_call_id(doc: &Document, lrm_resource: NodeId) -> i64 {
         .unwrap_or(0)
 }
 
-fn inject_op(doc: &mut Document, rsc: &str, task: &str, interval_ms: u64, node: &str, rc: i32, status: i32) {
+fn inject_op(
+    doc: &mut Document,
+    rsc: &str,
+    task: &str,
+    interval_ms: u64,
+    node: &str,
+    rc: i32,
+    status: i32,
+) {
     let ns = node_state(doc, node);
     let lrm = child_or_create(doc, ns, "lrm", node);
     let lrs = child_or_create(doc, lrm, "lrm_resources", "lrm_resources");

@@ -35,19 +35,20 @@ mod actions;
 mod assign;
 mod assign_clone;
 mod build;
-mod constraints;
+pub mod constraints;
 pub mod digest;
 pub mod execute;
 pub mod graph;
 pub mod graph_xml;
 pub mod inject;
 pub mod model;
+pub mod report;
 mod orderings;
 mod pattern;
 mod scores;
 pub mod status_text;
 pub mod summary;
-mod unpack;
+pub mod unpack;
 mod utilization;
 
 use tandem_cib::options::NoQuorumPolicy;
@@ -124,9 +125,17 @@ pub fn schedule(cib: &Cib, now: DateTime) -> Transition {
     };
     let mut graph = Graph::default();
     let mut map = actions::create_actions(&w, &mut graph, &actx);
-    actions::create_probes(&w, &mut graph, &actx, &mut map, &cons.no_discovery, &cons.exclusive);
+    actions::create_probes(
+        &w,
+        &mut graph,
+        &actx,
+        &mut map,
+        &cons.no_discovery,
+        &cons.exclusive,
+    );
     orderings::create_orderings(&w, &mut graph, &map, &cons);
     orderings::propagate(&w, &mut graph);
+    orderings::mark_container_pseudos(&w, &mut graph, &map);
     Transition {
         world: w,
         graph,

@@ -132,7 +132,10 @@ fn clone_orderings(w: &World, g: &mut Graph, map: &ActionMap, r: RscIx) {
         for s in stopped_of(map, i) {
             g.order(s, stopped, Flags::MANDATORY);
         }
-        if ordered && let Some(p) = prev && let Some(prun) = running_of(map, p) {
+        if ordered
+            && let Some(p) = prev
+            && let Some(prun) = running_of(map, p)
+        {
             g.order(prun, istart, Flags::ORDER_ONLY);
         }
         prev = Some(i);
@@ -365,6 +368,40 @@ pub fn propagate(w: &World, g: &mut Graph) {
             if !queued[c] {
                 queued[c] = true;
                 queue.push(c);
+            }
+        }
+    }
+}
+
+/// A group's or clone's pseudo-actions appear in the graph when any of its children's
+/// corresponding actions do (innermost containers first).
+pub fn mark_container_pseudos(w: &World, g: &mut Graph, map: &ActionMap) {
+    let mut containers: Vec<RscIx> = (0..w.rscs.len())
+        .filter(|&r| w.rscs[r].variant != Variant::Primitive)
+        .collect();
+    // Children always have higher indices than their container; visit deepest first.
+    containers.reverse();
+    for r in containers {
+        let e = &map.rsc[r];
+        let children = &w.rscs[r].children;
+        let any = |g: &Graph, pick: &dyn Fn(RscIx) -> Vec<ActIx>| {
+            children
+                .iter()
+                .flat_map(|&c| pick(c))
+                .any(|a| g.actions[a].in_graph())
+        };
+        let starting = any(g, &|c| running_of(map, c).into_iter().collect());
+        let stopping = any(g, &|c| stopped_of(map, c));
+        for (pseudo, on) in [
+            (e.pstart, starting),
+            (e.running, starting),
+            (e.pstop, stopping),
+            (e.stopped, stopping),
+        ] {
+            if let Some(p) = pseudo
+                && on
+            {
+                g.actions[p].optional = false;
             }
         }
     }

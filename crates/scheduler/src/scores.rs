@@ -6,7 +6,6 @@ use std::collections::BTreeMap;
 
 use tandem_cib::{ClusterOptions, DateTime, Score};
 
-
 use crate::constraints::add_location;
 use crate::model::{NodeIx, RscIx, Variant, World};
 use crate::unpack::history::HistoryFacts;
@@ -156,7 +155,12 @@ pub fn apply_node_health(w: &mut World, options: &ClusterOptions) {
         }
         let tops = w.tops.clone();
         for r in tops {
-            if w.rscs[r].meta.get("allow-unhealthy-nodes").map(String::as_str) == Some("true") {
+            if w.rscs[r]
+                .meta
+                .get("allow-unhealthy-nodes")
+                .map(String::as_str)
+                == Some("true")
+            {
                 continue;
             }
             add_location(w, r, n, total);
@@ -188,7 +192,8 @@ pub fn apply_stickiness(w: &mut World) {
 /// A primitive's stickiness: its own (inherited) value; clone instances default to 1.
 pub fn effective_stickiness(w: &World, ix: RscIx) -> Score {
     let r = &w.rscs[ix];
-    let set = r.meta.contains_key("resource-stickiness") || r.meta.contains_key("resource_stickiness");
+    let set =
+        r.meta.contains_key("resource-stickiness") || r.meta.contains_key("resource_stickiness");
     if !set && w.clone_of(ix).is_some() {
         return Score::new(1);
     }

@@ -74,7 +74,10 @@ pub fn node_list(w: &World) -> String {
     let mut offline = Vec::new();
     for n in sorted_nodes(w) {
         let node = &w.nodes[n];
-        let active = w.rscs.iter().any(|r| r.is_primitive() && r.running_on.contains(&n));
+        let active = w
+            .rscs
+            .iter()
+            .any(|r| r.is_primitive() && r.running_on.contains(&n));
         let special = if node.unclean {
             Some(if node.online {
                 "UNCLEAN (online)".to_string()
@@ -206,7 +209,11 @@ fn print_rsc(w: &World, clone_nodes: &[Vec<NodeIx>], r: RscIx, level: usize, out
 fn instance_is_plain(w: &World, i: RscIx) -> bool {
     w.primitives_of(i).iter().all(|&p| {
         let r = &w.rscs[p];
-        !r.failed && r.managed && !r.orphan && r.running_on.len() <= 1 && !r.blocked
+        !r.failed
+            && r.managed
+            && !r.orphan
+            && r.running_on.len() <= 1
+            && !r.blocked
             && !r.running_on.first().is_some_and(|&n| w.nodes[n].unclean)
     }) && {
         // A group instance is plain only if all members share one state.
@@ -239,13 +246,21 @@ fn print_clone(w: &World, clone_nodes: &[Vec<NodeIx>], r: RscIx, level: usize, o
     } else {
         format!(" ({})", tags.join(", "))
     };
-    out.push_str(&format!("{}* Clone Set: {} [{child}]{tags}:\n", indent(level), rsc.id));
+    out.push_str(&format!(
+        "{}* Clone Set: {} [{child}]{tags}:\n",
+        indent(level),
+        rsc.id
+    ));
     let mut started: Vec<NodeIx> = Vec::new();
     for &i in &rsc.children {
         let irsc = &w.rscs[i];
         let active = w.primitives_of(i).iter().any(|&p| w.rscs[p].is_active());
         if !unique && active && instance_is_plain(w, i) {
-            if let Some(n) = w.primitives_of(i).first().and_then(|&p| w.rscs[p].current()) {
+            if let Some(n) = w
+                .primitives_of(i)
+                .first()
+                .and_then(|&p| w.rscs[p].current())
+            {
                 started.push(n);
             }
             continue;
@@ -256,7 +271,11 @@ fn print_clone(w: &World, clone_nodes: &[Vec<NodeIx>], r: RscIx, level: usize, o
         match irsc.variant {
             Variant::Primitive => out.push_str(&primitive_line(w, i, level + 1)),
             _ => {
-                out.push_str(&format!("{}* Resource Group: {}:\n", indent(level + 1), irsc.id));
+                out.push_str(&format!(
+                    "{}* Resource Group: {}:\n",
+                    indent(level + 1),
+                    irsc.id
+                ));
                 for &m in &irsc.children {
                     out.push_str(&primitive_line(w, m, level + 2));
                 }
@@ -266,7 +285,11 @@ fn print_clone(w: &World, clone_nodes: &[Vec<NodeIx>], r: RscIx, level: usize, o
     started.sort_by(|&a, &b| natural_cmp(&w.nodes[a].uname, &w.nodes[b].uname));
     if !started.is_empty() {
         let names: Vec<&str> = started.iter().map(|&n| w.nodes[n].uname.as_str()).collect();
-        out.push_str(&format!("{}* Started: [ {} ]\n", indent(level + 1), names.join(" ")));
+        out.push_str(&format!(
+            "{}* Started: [ {} ]\n",
+            indent(level + 1),
+            names.join(" ")
+        ));
     }
     if unique {
         return;

@@ -74,9 +74,11 @@ fn primitive_change(t: &Transition, r: RscIx, out: &mut Vec<Change>) {
     }
     if rsc.running_on.len() > 1 {
         match (rsc.assigned, start) {
-            (Some(n), Some(s)) if s.runnable => {
-                push("Recover", name(n), "due to being multiply active".to_string())
-            }
+            (Some(n), Some(s)) if s.runnable => push(
+                "Recover",
+                name(n),
+                "due to being multiply active".to_string(),
+            ),
             _ => {
                 for &n in &rsc.running_on {
                     if let Some(s) = stop_on(n) {
@@ -91,7 +93,11 @@ fn primitive_change(t: &Transition, r: RscIx, out: &mut Vec<Change>) {
         if let (Some(n), Some(s)) = (rsc.assigned, start)
             && !s.optional
         {
-            let note = if s.runnable { String::new() } else { note_for(s) };
+            let note = if s.runnable {
+                String::new()
+            } else {
+                note_for(s)
+            };
             push("Start", name(n), note);
         }
         return;
@@ -120,9 +126,17 @@ fn primitive_change(t: &Transition, r: RscIx, out: &mut Vec<Change>) {
             if !s.runnable {
                 push("Stop", name(cur), note_for(s).replace(" (blocked)", ""));
             } else if rsc.failed {
-                push("Recover", format!("{} -> {}", name(cur), name(n)), String::new());
+                push(
+                    "Recover",
+                    format!("{} -> {}", name(cur), name(n)),
+                    String::new(),
+                );
             } else {
-                push("Move", format!("{} -> {}", name(cur), name(n)), String::new());
+                push(
+                    "Move",
+                    format!("{} -> {}", name(cur), name(n)),
+                    String::new(),
+                );
             }
         }
         _ => {

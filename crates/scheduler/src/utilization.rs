@@ -28,9 +28,8 @@ impl Capacity {
         if !self.enabled {
             return true;
         }
-        need.iter().all(|(k, v)| {
-            *v <= 0 || self.remaining[n].get(k).copied().unwrap_or(0) >= *v
-        })
+        need.iter()
+            .all(|(k, v)| *v <= 0 || self.remaining[n].get(k).copied().unwrap_or(0) >= *v)
     }
 
     pub fn consume(&mut self, n: NodeIx, need: &BTreeMap<String, i64>) {

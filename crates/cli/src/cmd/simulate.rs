@@ -9,7 +9,8 @@ use anyhow::{Context, bail};
 use clap::Args;
 use tandem_cib::{Cib, DateTime};
 use tandem_scheduler::inject::{Injection, apply};
-use tandem_scheduler::{Transition, schedule, status_text};
+use tandem_scheduler::report::{ReportOptions, report};
+use tandem_scheduler::schedule;
 
 use crate::cibsource::{CibSource, load_file};
 
@@ -82,50 +83,20 @@ pub fn run(args: SimulateArgs, source: &CibSource) -> anyhow::Result<ExitCode> {
     };
     cib = inject_changes(cib, &args)?;
     let t = schedule(&cib, now);
-    if !args.quiet {
-        out.push_str("Current cluster status:\n");
-        out.push_str(&status_block(&t.world, &t));
-        out.push('\n');
-    }
-    if args.show_scores {
-        out.push_str(&scores_text(&t));
-    }
-    out.push_str("Transition Summary:\n");
-    out.push_str(&t.summary_text());
+    out.push_str(&report(
+        &t,
+        ReportOptions {
+            status: !args.quiet,
+            scores: args.show_scores,
+            simulate: args.simulate,
+        },
+    ));
     if let Some(path) = &args.save_graph {
         std::fs::write(path, tandem_scheduler::graph_xml::graph_xml(&t))
             .with_context(|| format!("cannot write {}", path.display()))?;
     }
-    if args.simulate && !args.quiet {
-        out.push('\n');
-        out.push_str("Executing Cluster Transition:\n");
-        let (lines, revised) = tandem_scheduler::execute::execute(&t);
-        out.push_str(&lines);
-        out.push('\n');
-        out.push_str("Revised Cluster Status:\n");
-        out.push_str(&status_block(&revised, &t));
-    }
     print!("{out}");
     Ok(ExitCode::SUCCESS)
-}
-
-fn status_block(w: &tandem_scheduler::World, t: &Transition) -> String {
-    let mut s = status_text::node_list(w);
-    s.push('\n');
-    s.push_str(&status_text::resource_list(w, &t.clone_nodes));
-    s
-}
-
-fn scores_text(t: &Transition) -> String {
-    let mut s = String::new();
-    for l in &t.scores {
-        let _ = writeln!(
-            s,
-            "{}: {} allocation score on {}: {}",
-            l.stage, l.rsc, l.node, l.score
-        );
-    }
-    s
 }
 
 fn iso(t: DateTime) -> String {

@@ -40,12 +40,7 @@ pub fn unpack_history(w: &mut World, ctx: &Ctx<'_>) -> HistoryFacts {
             continue;
         }
         let by_id = w.nodes.iter().position(|n| n.id == state.id);
-        let by_name = || {
-            state
-                .uname
-                .as_deref()
-                .and_then(|u| w.node_named(u))
-        };
+        let by_name = || state.uname.as_deref().and_then(|u| w.node_named(u));
         let Some(node) = by_id.or_else(by_name) else {
             continue;
         };
@@ -105,9 +100,11 @@ fn resolve(
         .rsc(&h.id)
         .filter(|&r| w.rscs[r].is_primitive() && w.clone_of(r).is_none());
     let template = direct.or_else(|| {
-        clone_children
-            .get(base)
-            .and_then(|&c| w.primitives_of(c).into_iter().find(|&p| w.rscs[p].base_id == base))
+        clone_children.get(base).and_then(|&c| {
+            w.primitives_of(c)
+                .into_iter()
+                .find(|&p| w.rscs[p].base_id == base)
+        })
     });
     let on_fail_rsc = template;
     let on_fail_for = |task: &str, interval: u64| -> OnFail {
@@ -274,13 +271,7 @@ fn anonymous_instance(
     Some(inst)
 }
 
-fn new_orphan_instance(
-    w: &mut World,
-    ctx: &Ctx<'_>,
-    clone: RscIx,
-    base: &str,
-    n: usize,
-) -> RscIx {
+fn new_orphan_instance(w: &mut World, ctx: &Ctx<'_>, clone: RscIx, base: &str, n: usize) -> RscIx {
     let template = w
         .primitives_of(clone)
         .into_iter()
@@ -297,7 +288,14 @@ fn new_orphan_instance(
             r.allowed = vec![None; w.nodes.len()];
             r
         }
-        None => new_rsc(&id, base, Variant::Primitive, Some(clone), top, w.nodes.len()),
+        None => new_rsc(
+            &id,
+            base,
+            Variant::Primitive,
+            Some(clone),
+            top,
+            w.nodes.len(),
+        ),
     };
     rsc.id = id.clone();
     rsc.parent = Some(clone);

@@ -51,7 +51,8 @@ pub fn unpack_nodes(w: &mut World, ctx: &Ctx<'_>) {
             Some(s) if ctx.options.fencing_enabled => verdict_fencing(s, node),
             Some(s) => verdict_no_fencing(s),
         };
-        let seen_up = state.is_some_and(|s| membership(s) == Membership::Member && s.controller_up());
+        let seen_up =
+            state.is_some_and(|s| membership(s) == Membership::Member && s.controller_up());
         apply_verdict(node, verdict, seen_up);
         node.is_dc = dc_uuid.is_some_and(|d| d == node.id);
         if node.attr("standby").and_then(parse_bool) == Some(true) {
@@ -81,16 +82,12 @@ pub fn unpack_nodes(w: &mut World, ctx: &Ctx<'_>) {
 }
 
 fn find_state<'a>(cib: &'a Cib, id: &str, uname: &str) -> Option<&'a NodeState> {
-    cib.status
-        .nodes
-        .iter()
-        .find(|s| s.id == id)
-        .or_else(|| {
-            cib.status
-                .nodes
-                .iter()
-                .find(|s| s.id.is_empty() && s.uname.as_deref() == Some(uname))
-        })
+    cib.status.nodes.iter().find(|s| s.id == id).or_else(|| {
+        cib.status
+            .nodes
+            .iter()
+            .find(|s| s.id.is_empty() && s.uname.as_deref() == Some(uname))
+    })
 }
 
 fn membership(s: &NodeState) -> Membership {

@@ -119,17 +119,16 @@ fn classify(op: &OpHistory) -> Result<Option<Role>, Severity> {
             rc::OK | rc::DEGRADED => Ok(running_role(false)),
             _ => Err(severity_of(code)),
         },
-        _ if code == target || (code == rc::OK && target == rc::OK) => Ok(match op
-            .operation
-            .as_str()
-        {
-            "start" | "migrate_from" | "reload" | "reload-agent" => Some(Role::Started),
-            "stop" => Some(Role::Stopped),
-            "promote" => Some(Role::Promoted),
-            "demote" => Some(Role::Unpromoted),
-            "migrate_to" => Some(Role::Stopped),
-            _ => None,
-        }),
+        _ if code == target || (code == rc::OK && target == rc::OK) => {
+            Ok(match op.operation.as_str() {
+                "start" | "migrate_from" | "reload" | "reload-agent" => Some(Role::Started),
+                "stop" => Some(Role::Stopped),
+                "promote" => Some(Role::Promoted),
+                "demote" => Some(Role::Unpromoted),
+                "migrate_to" => Some(Role::Stopped),
+                _ => None,
+            })
+        }
         _ => Err(severity_of(code)),
     }
 }
@@ -180,12 +179,8 @@ fn expired(op: &OpHistory, rctx: &ReplayCtx<'_>) -> bool {
 fn apply_op(r: &mut Replay, op: &OpHistory, rctx: &ReplayCtx<'_>) {
     if op.op_status == status::PENDING || op.rc_code == rc::PENDING {
         r.pending = Some(op.operation.clone());
-        if matches!(op.operation.as_str(), "start" | "promote" | "demote" | "migrate_to")
-            || (op.operation == "monitor" && op.interval_ms == 0 && r.role.is_none())
-        {
-            if op.operation == "start" || op.operation == "promote" {
-                r.role = Some(Role::Started);
-            }
+        if op.operation == "start" || op.operation == "promote" {
+            r.role = Some(Role::Started);
         }
         return;
     }
