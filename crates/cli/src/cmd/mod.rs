@@ -8,8 +8,8 @@ use clap::{Parser, Subcommand};
 use crate::cibsource::CibSource;
 
 mod cib;
-pub mod verify;
 mod simulate;
+pub mod verify;
 
 #[derive(Parser, Debug)]
 #[command(
