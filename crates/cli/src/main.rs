@@ -11,6 +11,7 @@ mod cibsource;
 mod cmd;
 mod compat;
 mod output;
+mod shell;
 
 use std::process::ExitCode;
 

@@ -58,7 +58,7 @@ pub use objects::{
     ObjectKind, ObjectRef, all_objects, find_object, kind_of, object_ids, resource_ids,
     sorted_objects,
 };
-pub use parse::{agent_spec, is_id, parse, parse_definitions, parse_statement};
+pub use parse::{agent_spec, attach_comments, is_id, parse, parse_definitions, parse_statement};
 pub use show::{needs_no_quotes, quote, show, show_object, show_xml};
 
 /// What a pure command did.
@@ -131,6 +131,31 @@ pub fn load(doc: &mut Document, text: &str, method: LoadMethod) -> Result<Vec<St
         erase(&mut work);
     }
     let notes = define_all(&mut work, &objects, Mode::Update)?;
+    *doc = work;
+    Ok(notes)
+}
+
+/// Applies the crm text of an `edit` session: objects in `text` replace those of the same
+/// id, and the objects that were shown (`shown`) but are no longer in the text are deleted.
+/// All or nothing.
+pub fn apply_edit(
+    doc: &mut Document,
+    shown: &[String],
+    text: &str,
+) -> Result<Vec<String>, CrmError> {
+    let mut objects = parse_definitions(text)?;
+    objects.sort_by_key(|o| processing_rank(&o.value));
+    let mut work = doc.clone();
+    let mut notes = define_all(&mut work, &objects, Mode::Update)?;
+    let kept: Vec<String> = objects.iter().map(|o| o.value.id()).collect();
+    let gone: Vec<String> = shown
+        .iter()
+        .filter(|id| !kept.contains(id) && find_object(&work, id).is_some())
+        .cloned()
+        .collect();
+    if !gone.is_empty() {
+        notes.extend(delete(&mut work, &gone, Pos::START)?);
+    }
     *doc = work;
     Ok(notes)
 }

@@ -9,6 +9,7 @@ use crate::cibsource::CibSource;
 
 mod cib;
 mod simulate;
+pub mod configure;
 pub mod verify;
 
 #[derive(Parser, Debug)]
@@ -32,8 +33,13 @@ pub struct Cli {
     )]
     pub run_dir: PathBuf,
 
+    /// Read shell commands from FILE (like `crm -f FILE`).
+    #[arg(short = 'f', long = "file", value_name = "FILE")]
+    pub script: Option<PathBuf>,
+
+    /// Without a command: the interactive crm shell (`crm(live)# `).
     #[command(subcommand)]
-    pub command: Command,
+    pub command: Option<Command>,
 }
 
 #[derive(Subcommand, Debug)]
@@ -45,13 +51,20 @@ pub enum Command {
     Verify(verify::VerifyArgs),
     /// Show what the scheduler would do with a CIB, and simulate it (like `crm_simulate`).
     Simulate(simulate::SimulateArgs),
+    /// Change the configuration with crm configure commands (like `crm configure`).
+    Configure(configure::ConfigureArgs),
 }
 
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let source = CibSource::new(cli.cib_file.as_deref(), &cli.run_dir);
+    if let Some(path) = &cli.script {
+        return crate::shell::run_file(&source, path);
+    }
     match cli.command {
-        Command::Cib(c) => cib::run(c, &source),
-        Command::Verify(args) => verify::run(args, &source),
-        Command::Simulate(a) => simulate::run(a, &source),
+        None => crate::shell::run_interactive(&source, None),
+        Some(Command::Cib(c)) => cib::run(c, &source),
+        Some(Command::Verify(args)) => verify::run(args, &source),
+        Some(Command::Simulate(a)) => simulate::run(a, &source),
+        Some(Command::Configure(args)) => configure::run(args, &source),
     }
 }

@@ -1,0 +1,384 @@
+//! The interactive crm shell: `tandem` with no subcommand (or `crm`) opens `crm(live)# `;
+//! `configure` enters `crm(live)configure# `, where crm configure commands are staged until
+//! `commit`; `cd ..`, `up` and `end` leave a level, `quit`, `exit` and `bye` the shell.
+//!
+//! ```text
+//!   terminal ──rustyline (editing, history, completion)──┐
+//!   crm -f FILE / piped stdin ──whole text──────────────┴─▶ statements (crm lexer)
+//!        ──▶ level table (root, configure, ...) ──▶ Staged CIB ──commit──▶ CibSource
+//! ```
+//!
+//! Every level is a module with its own command table ([`levels::LEVELS`]); the levels to
+//! come (`resource`, `node`, `ra`, `status`) add a module and a row. The prompt names the
+//! CIB: `live` for the running cluster, the file's name for `CIB_file` (crmsh shows
+//! `live` even then, and a shadow CIB's name otherwise; a file is closer to a shadow CIB).
+//!
+//! Read from a file or a pipe (scripts, tests), there are no prompts and no questions:
+//! leaving the configure level with changes commits them, as crmsh does in batch mode, and
+//! any error makes the exit status 1.
+
+mod complete;
+mod configure;
+pub mod edit;
+pub mod levels;
+mod root;
+
+use std::io::IsTerminal;
+use std::path::Path;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use rustyline::history::FileHistory;
+use rustyline::{Config, Editor};
+use tandem_cib::crm::{self, Statement};
+
+use crate::cibsource::CibSource;
+use crate::cmd::configure::Staged;
+use levels::Level;
+
+/// The most lines kept in the history file.
+pub const MAX_HISTORY: usize = 1000;
+/// The largest script read with `-f` (a configuration script is kilobytes).
+pub const MAX_SCRIPT_BYTES: u64 = 64 * 1024 * 1024;
+
+/// Where commands come from.
+enum Input {
+    /// A terminal: rustyline, prompts, questions.
+    Terminal(Box<Editor<complete::CrmHelper, FileHistory>>),
+    /// A script or a pipe, already split into statements.
+    Batch(std::vec::IntoIter<Statement>),
+}
+
+/// A shell session.
+pub struct Shell<'s> {
+    source: &'s CibSource,
+    level: Level,
+    staged: Option<Staged>,
+    input: Input,
+    /// For messages: the script's name, `<stdin>`, or empty for the terminal.
+    origin: String,
+    errors: usize,
+    done: bool,
+    completion: complete::State,
+}
+
+/// Opens the shell on the terminal (or reads standard input when it is not one), starting
+/// at `start` (`Some("configure")` for `tandem configure` with no arguments).
+pub fn run_interactive(source: &CibSource, start: Option<&str>) -> anyhow::Result<ExitCode> {
+    if !std::io::stdin().is_terminal() {
+        let mut text = String::new();
+        std::io::Read::read_to_string(&mut std::io::stdin(), &mut text)
+            .context("cannot read standard input")?;
+        if let Some(level) = start {
+            text = format!("{level}\n{text}");
+        }
+        return run_script(source, &text, "<stdin>");
+    }
+    let completion = complete::State::default();
+    let config = Config::builder()
+        .max_history_size(MAX_HISTORY)
+        .context("history size")?
+        .auto_add_history(true)
+        .completion_type(rustyline::CompletionType::List)
+        .build();
+    let mut editor: Editor<complete::CrmHelper, FileHistory> =
+        Editor::with_config(config).context("cannot set up line editing on this terminal")?;
+    editor.set_helper(Some(complete::CrmHelper::new(completion.clone())));
+    if let Some(h) = history_path() {
+        // A missing or unreadable history is not worth failing for.
+        let _ = editor.load_history(&h);
+    }
+    let mut shell = Shell {
+        source,
+        level: Level::Root,
+        staged: None,
+        input: Input::Terminal(Box::new(editor)),
+        origin: String::new(),
+        errors: 0,
+        done: false,
+        completion,
+    };
+    if let Some(level) = start {
+        shell.enter(level);
+    }
+    let code = shell.run();
+    if let (Input::Terminal(editor), Some(h)) = (&mut shell.input, history_path()) {
+        if let Some(dir) = h.parent() {
+            let _ = std::fs::create_dir_all(dir);
+        }
+        let _ = editor.save_history(&h);
+    }
+    Ok(code)
+}
+
+/// Runs a script (`crm -f FILE`, piped input).
+pub fn run_script(source: &CibSource, text: &str, origin: &str) -> anyhow::Result<ExitCode> {
+    let statements = match crm::split(text) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("ERROR: {}", e.in_file(origin));
+            return Ok(ExitCode::FAILURE);
+        }
+    };
+    let mut shell = Shell {
+        source,
+        level: Level::Root,
+        staged: None,
+        input: Input::Batch(statements.into_iter()),
+        origin: origin.to_string(),
+        errors: 0,
+        done: false,
+        completion: complete::State::default(),
+    };
+    Ok(shell.run())
+}
+
+/// `crm -f FILE`.
+pub fn run_file(source: &CibSource, path: &Path) -> anyhow::Result<ExitCode> {
+    let meta =
+        std::fs::metadata(path).with_context(|| format!("cannot read {}", path.display()))?;
+    if meta.len() > MAX_SCRIPT_BYTES {
+        anyhow::bail!(
+            "{} is {} bytes, more than the {MAX_SCRIPT_BYTES} a script may have",
+            path.display(),
+            meta.len()
+        );
+    }
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    run_script(source, &text, &path.display().to_string())
+}
+
+fn history_path() -> Option<std::path::PathBuf> {
+    let home = std::env::var_os("HOME")?;
+    Some(Path::new(&home).join(".config/tandem/history"))
+}
+
+impl Shell<'_> {
+    fn run(&mut self) -> ExitCode {
+        while !self.done {
+            let Some(st) = self.next_statement() else {
+                break;
+            };
+            self.dispatch(&st);
+        }
+        // The end of the input leaves every level, as `quit` does.
+        if !self.done {
+            self.quit();
+        }
+        if self.errors > 0 {
+            ExitCode::FAILURE
+        } else {
+            ExitCode::SUCCESS
+        }
+    }
+
+    fn interactive(&self) -> bool {
+        matches!(self.input, Input::Terminal(_))
+    }
+
+    /// `crm(live)configure# ` or, for a CIB file, `crm(cib.xml)configure# `.
+    fn prompt(&self) -> String {
+        let cib = match self.source {
+            CibSource::File(p) => p
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_else(|| "file".to_string()),
+            CibSource::Live { .. } => "live".to_string(),
+        };
+        format!("crm({cib}){}# ", self.level.prompt_part())
+    }
+
+    /// The next statement: from the script, or read from the terminal (joining lines that
+    /// end in a backslash). `None` at the end of the input.
+    fn next_statement(&mut self) -> Option<Statement> {
+        let prompt = self.prompt();
+        self.completion
+            .update(self.level, self.staged.as_ref().map(|s| &s.doc));
+        match &mut self.input {
+            Input::Batch(it) => it.next(),
+            Input::Terminal(editor) => loop {
+                let mut line = match editor.readline(&prompt) {
+                    Ok(l) => l,
+                    Err(rustyline::error::ReadlineError::Interrupted) => continue,
+                    Err(_) => return None,
+                };
+                while line.ends_with('\\') {
+                    match editor.readline("> ") {
+                        Ok(more) => {
+                            line.push('\n');
+                            line.push_str(&more);
+                        }
+                        Err(_) => return None,
+                    }
+                }
+                match crm::split(&line) {
+                    Ok(mut sts) if !sts.is_empty() => return Some(sts.remove(0)),
+                    Ok(_) => continue,
+                    Err(e) => {
+                        eprintln!("ERROR: {e}");
+                        self.errors += 1;
+                    }
+                }
+            },
+        }
+    }
+
+    /// Asks a yes/no question on the terminal; a script answers `yes`.
+    fn ask(&mut self, question: &str) -> bool {
+        match &mut self.input {
+            Input::Batch(_) => true,
+            Input::Terminal(editor) => loop {
+                match editor.readline(&format!("{question} (y/n)? ")) {
+                    Ok(a) if a.trim().eq_ignore_ascii_case("y") || a.trim() == "yes" => {
+                        return true;
+                    }
+                    Ok(a) if a.trim().eq_ignore_ascii_case("n") || a.trim() == "no" => {
+                        return false;
+                    }
+                    Ok(_) => continue,
+                    Err(_) => return false,
+                }
+            },
+        }
+    }
+
+    fn error(&mut self, message: impl std::fmt::Display) {
+        eprintln!("ERROR: {message}");
+        self.errors += 1;
+    }
+
+    /// Where a statement came from, for error messages (`FILE:` or nothing).
+    fn located(&self, e: &dyn LocatedError) -> String {
+        if self.origin.is_empty() {
+            e.plain()
+        } else {
+            e.in_file(&self.origin)
+        }
+    }
+
+    fn dispatch(&mut self, st: &Statement) {
+        let first = &st.words[0];
+        let word = first.text.to_ascii_lowercase();
+        // Commands every level has.
+        match word.as_str() {
+            "quit" | "exit" | "bye" => return self.quit(),
+            "help" | "?" => {
+                let topic = st.words.get(1).map(|w| w.text.as_str());
+                return match levels::help(self.level, topic) {
+                    Ok(text) => print!("{text}"),
+                    Err(e) => self.error(e),
+                };
+            }
+            "up" | "end" | "back" => {
+                self.leave();
+                return;
+            }
+            "cd" => {
+                match st.words.get(1).map(|w| w.text.as_str()) {
+                    None | Some("..") | Some("../") | Some("/") => self.leave(),
+                    Some(level) => self.enter(level),
+                }
+                return;
+            }
+            "ls" => {
+                print!("{}", levels::list(self.level));
+                return;
+            }
+            _ => {}
+        }
+        match self.level {
+            Level::Root => root::dispatch(self, st),
+            Level::Configure => configure::dispatch(self, st),
+        }
+    }
+
+    /// Enters a level by name.
+    fn enter(&mut self, name: &str) {
+        match Level::by_name(name) {
+            Some(Level::Configure) => {
+                if self.staged.is_none() {
+                    match Staged::load(self.source) {
+                        Ok(s) => self.staged = Some(s),
+                        Err(e) => return self.error(format!("{e:#}")),
+                    }
+                }
+                self.level = Level::Configure;
+            }
+            Some(Level::Root) => self.leave(),
+            None => self.error(format!("{name}: no such level")),
+        }
+    }
+
+    /// Leaves the current level; leaving `configure` with staged changes commits them
+    /// (a script) or asks (the terminal).
+    fn leave(&mut self) {
+        if self.level == Level::Configure && !self.settle_changes() {
+            return;
+        }
+        self.level = Level::Root;
+    }
+
+    /// Deals with staged changes before leaving; false to stay.
+    fn settle_changes(&mut self) -> bool {
+        let dirty = self.staged.as_ref().is_some_and(|s| s.dirty);
+        if !dirty {
+            self.staged = None;
+            return true;
+        }
+        if !self.ask("There are changes pending. Do you want to commit them") {
+            self.staged = None;
+            return true;
+        }
+        if self.commit(false) {
+            self.staged = None;
+            return true;
+        }
+        // In a script there is nobody to fix the changes: report and drop them.
+        if !self.interactive() {
+            self.staged = None;
+            return true;
+        }
+        false
+    }
+
+    fn quit(&mut self) {
+        if self.level == Level::Configure && !self.settle_changes() {
+            return;
+        }
+        self.level = Level::Root;
+        self.done = true;
+        if self.interactive() {
+            println!("bye");
+        }
+    }
+
+    /// Commits the staged changes; false (and an error) if refused.
+    fn commit(&mut self, force: bool) -> bool {
+        let Some(staged) = self.staged.as_mut() else {
+            return true;
+        };
+        match staged.commit(self.source, force) {
+            Ok(()) => true,
+            Err(e) => {
+                self.error(format!("{e:#}"));
+                false
+            }
+        }
+    }
+}
+
+/// crm errors that can be shown with or without the file name.
+trait LocatedError {
+    fn plain(&self) -> String;
+    fn in_file(&self, origin: &str) -> String;
+}
+
+impl LocatedError for crm::SyntaxError {
+    fn plain(&self) -> String {
+        self.to_string()
+    }
+    fn in_file(&self, origin: &str) -> String {
+        crm::SyntaxError::in_file(self, origin)
+    }
+}
