@@ -8,8 +8,8 @@ use clap::{Parser, Subcommand};
 use crate::cibsource::CibSource;
 
 mod cib;
-mod simulate;
 pub mod configure;
+mod simulate;
 pub mod verify;
 
 #[derive(Parser, Debug)]
