@@ -43,6 +43,10 @@ pub const DEFAULT_KILL_GRACE: Duration = Duration::from_secs(2);
 /// caught; only a process stuck in uninterruptible sleep (a hung NFS mount) outlives this.
 pub const MAX_WAIT_AFTER_KILL: Duration = Duration::from_secs(10);
 
+/// How long to wait, after the agent itself is gone, for the rest of its killed process group
+/// to die so it can be reaped (SIGKILL is delivered asynchronously).
+pub const MAX_WAIT_FOR_GROUP: Duration = Duration::from_secs(2);
+
 /// The most bytes read from a pipe per wake-up, so a flooding agent cannot starve the
 /// timeout and the other pipe.
 const MAX_READ_PER_WAKE: usize = 256 * 1024;
@@ -236,7 +240,9 @@ async fn terminate(child: &mut Child, guard: &GroupGuard, grace: Duration) {
     let _ = timeout(grace, child.wait()).await;
     guard.signal(Signal::KILL);
     let _ = timeout(MAX_WAIT_AFTER_KILL, child.wait()).await;
-    reaper::reap_orphans();
+    if let Some(pgid) = guard.pgid {
+        reaper::reap_group(pgid, MAX_WAIT_FOR_GROUP).await;
+    }
 }
 
 /// Kills the agent's process group if the run is abandoned (its future dropped).

@@ -84,6 +84,25 @@ pub fn reap_orphans() -> Vec<i32> {
     reaped
 }
 
+/// After the group `pgid` was sent SIGKILL and its leader collected: reaps the members that
+/// were re-parented to us, waiting (up to `within`) for those still dying, so that when this
+/// returns no process of the group is left, not even as a zombie. Without subreaping they are
+/// not our children and this returns at once.
+pub(crate) async fn reap_group(pgid: Pid, within: std::time::Duration) {
+    let deadline = tokio::time::Instant::now() + within;
+    loop {
+        match rustix::process::waitpgid(pgid, WaitOptions::NOHANG) {
+            Ok(Some(_)) => continue,
+            // Children of the group remain but none has exited yet: SIGKILL is on its way.
+            Ok(None) if tokio::time::Instant::now() < deadline => {
+                tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+            }
+            // ECHILD: none left; or out of time (a process stuck in uninterruptible sleep).
+            _ => return,
+        }
+    }
+}
+
 /// Spawns a task that reaps orphans whenever a child changes state. Needs a tokio runtime.
 pub fn spawn_reaper_task() -> io::Result<tokio::task::JoinHandle<()>> {
     let mut sigchld = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::child())?;
