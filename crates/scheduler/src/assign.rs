@@ -447,23 +447,9 @@ impl Assigner<'_> {
     }
 }
 
-/// Scales a dependent's score by a colocation factor; `None` when it contributes nothing
-/// (a negative factor never turns a dependent's -INFINITY into a preference).
+/// Scales a dependent's score by a colocation factor (INFINITY counts as 1,000,000, so a
+/// dependent's -INFINITY through an anti-colocation becomes a preference).
 fn scaled(d: Score, f: f64) -> Option<Score> {
-    if d.is_infinite() {
-        if f < 0.0 && d.is_minus_infinity() {
-            return None;
-        }
-        if f.abs() < 1.0 && d.is_minus_infinity() && f > 0.0 {
-            return Some(Score::MINUS_INFINITY);
-        }
-        let sign = if (d.value() > 0) == (f > 0.0) { 1 } else { -1 };
-        return Some(if sign > 0 {
-            Score::INFINITY
-        } else {
-            Score::MINUS_INFINITY
-        });
-    }
     Some(Score::new((d.value() as f64 * f) as i64))
 }
 

@@ -225,6 +225,11 @@ fn constraint_ordering(w: &World, g: &mut Graph, map: &ActionMap, o: &OrderC) {
         OrderKind::Serialize => return,
     };
     let symmetric = o.kind != OrderKind::Serialize;
+    let clone_min = w.rscs[o.first].clone.as_ref().map(|c| c.min).unwrap_or(0);
+    if o.first_action == "start" && (clone_min > 0 || o.one_or_more.is_some()) {
+        one_or_more_ordering(w, g, map, o, clone_min.max(1), fwd);
+        return;
+    }
     if interleaved(w, o) {
         interleaved_ordering(w, g, map, o, fwd, rev, symmetric);
         return;
@@ -241,6 +246,36 @@ fn constraint_ordering(w: &World, g: &mut Graph, map: &ActionMap, o: &OrderC) {
                 g.order(t, f, rev);
             }
         }
+    }
+}
+
+/// "Then" may start once at least `min` instances of "first" (a clone with `clone-min`, or
+/// the members of a `require-all=false` set) are running: a pseudo-action counts them.
+fn one_or_more_ordering(
+    w: &World,
+    g: &mut Graph,
+    map: &ActionMap,
+    o: &OrderC,
+    min: usize,
+    fwd: Flags,
+) {
+    let mut a = crate::graph::Action::new(None, Task::OneOrMore, None);
+    a.pseudo = true;
+    a.min_inputs = min;
+    a.label = Some(format!("clone-one-or-more:{}", o.id));
+    let p = g.add(a);
+    let firsts: Vec<RscIx> = if w.rscs[o.first].variant == Variant::Clone {
+        w.rscs[o.first].children.clone()
+    } else {
+        vec![o.first]
+    };
+    for f in firsts {
+        if let Some(fr) = running_of(map, f) {
+            g.order(fr, p, Flags::MANDATORY);
+        }
+    }
+    for t in actions_for(map, o.then, &o.then_action, false) {
+        g.order(p, t, fwd);
     }
 }
 
@@ -299,6 +334,14 @@ fn describe(w: &World, g: &Graph, a: ActIx) -> String {
     if let Some(l) = &act.label {
         return l.clone();
     }
+    // A container's entry pseudo-action passes on why it changed rather than naming itself.
+    if act.pseudo
+        && act.node.is_none()
+        && matches!(act.task, Task::Start | Task::Stop)
+        && let Some(r) = &act.reason
+    {
+        return r.split_once(' ').map(|(_, rest)| rest.to_string()).unwrap_or(r.clone());
+    }
     match act.rsc {
         Some(r) => format!("{} {}", w.rscs[r].id, act.task.name()),
         None => act.task.name().to_string(),
@@ -355,6 +398,7 @@ pub fn propagate(w: &World, g: &mut Graph) {
             }
             if e.flags.restart
                 && !g.actions[a].runnable
+                && !g.actions[a].optional
                 && g.actions[a].task == Task::Start
                 && g.actions[f].task == Task::Stop
             {
