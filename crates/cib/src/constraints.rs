@@ -75,6 +75,9 @@ pub struct Order {
     /// The deprecated `score` form of kind (0 = Optional, otherwise Mandatory).
     pub score: Option<Score>,
     pub symmetrical: Option<bool>,
+    /// `require-all` on a two-resource order with a clone first (false: one instance of the
+    /// clone running is enough).
+    pub require_all: Option<bool>,
     pub sets: Vec<ResourceSet>,
 }
 
@@ -303,6 +306,7 @@ pub fn unpack_constraint(
                 kind: r.kind(n),
                 score: r.score(n, "score"),
                 symmetrical: r.flag(n, "symmetrical"),
+                require_all: r.flag(n, "require-all"),
                 sets,
             };
             if o.sets.is_empty() && (o.first.is_none() || o.then.is_none()) {

@@ -99,7 +99,7 @@ fn primitive_actions(w: &World, g: &mut Graph, ctx: &ActionCtx<'_>, r: RscIx, ma
         let node = &w.nodes[n];
         if must_stop_on(w, ctx, r, n) {
             a.optional = false;
-            if rsc.assigned.is_none() && !rsc.orphan {
+            if rsc.assigned.is_none() {
                 a.reason = Some(stop_reason(w, ctx, r));
             }
             if rsc.running_on.len() > 1 && rsc.reason_multiple() {

@@ -27,8 +27,10 @@ pub struct Assigner<'a> {
     pub cons: &'a Constraints,
     pub capacity: Capacity,
     pub strategy: PlacementStrategy,
-    /// Nothing may start: stop everything that is not frozen.
+    /// `stop-all-resources`: stop everything.
     pub stop_all: bool,
+    /// No quorum and the policy stops resources (those that need quorum).
+    pub quorum_stop: bool,
     /// No quorum and policy freeze: resources stay where they are, nothing starts.
     pub freeze: bool,
     pub lines: Vec<ScoreLine>,
@@ -397,10 +399,15 @@ impl Assigner<'_> {
         if rsc.orphan {
             return Some(None);
         }
-        if self.stop_all || rsc.target_role == Role::Stopped || rsc.stop_on_fail {
+        let needs_quorum = rsc.requires != crate::model::Requires::Nothing;
+        if self.stop_all
+            || (self.quorum_stop && needs_quorum)
+            || rsc.target_role == Role::Stopped
+            || rsc.stop_on_fail
+        {
             return Some(None);
         }
-        if self.freeze {
+        if self.freeze && needs_quorum {
             return Some(rsc.current());
         }
         None

@@ -350,9 +350,10 @@ fn orders(res: &Resolver<'_>, o: &CibOrder, out: &mut Vec<OrderC>) {
             .clone()
             .unwrap_or_else(|| "start".to_string());
         let ta = o.then_action.clone().unwrap_or_else(|| fa.clone());
+        let one = (o.require_all == Some(false)).then_some(1);
         for f in res.resolve(a) {
             for t in res.resolve(b) {
-                push(f, &fa, t, &ta, None);
+                push(f, &fa, t, &ta, one);
             }
         }
         return;

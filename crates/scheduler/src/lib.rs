@@ -110,7 +110,8 @@ pub fn schedule(cib: &Cib, now: DateTime) -> Transition {
         w: &mut w,
         cons: &cons,
         strategy: options.placement_strategy,
-        stop_all: quorum_stop || options.stop_all_resources,
+        stop_all: options.stop_all_resources,
+        quorum_stop,
         freeze,
         lines: Vec::new(),
     };

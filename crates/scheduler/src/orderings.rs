@@ -340,7 +340,10 @@ fn describe(w: &World, g: &Graph, a: ActIx) -> String {
         && matches!(act.task, Task::Start | Task::Stop)
         && let Some(r) = &act.reason
     {
-        return r.split_once(' ').map(|(_, rest)| rest.to_string()).unwrap_or(r.clone());
+        return r
+            .split_once(' ')
+            .map(|(_, rest)| rest.to_string())
+            .unwrap_or(r.clone());
     }
     match act.rsc {
         Some(r) => format!("{} {}", w.rscs[r].id, act.task.name()),
