@@ -5,7 +5,9 @@
 use std::ffi::OsString;
 use std::path::Path;
 
-/// Link names and the `tandem` subcommand words they stand for.
+/// Link names and the `tandem` subcommand words they stand for. A link named `crm` needs no
+/// row: `crm` alone is the shell (`tandem`), `crm configure ...` is `tandem configure ...`,
+/// and `crm -f FILE` is `tandem -f FILE`.
 const TOOLS: &[(&str, &[&str])] = &[
     // crm_verify's flags (-L, -x, -X, -p, -S, -V, -q, --output-as) are `tandem verify`'s.
     ("crm_verify", &["verify"]),

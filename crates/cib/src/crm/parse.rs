@@ -130,7 +130,11 @@ impl<'a> Parser<'a> {
 
     /// Takes an object id (`[A-Za-z_][A-Za-z0-9_.-]*`, an XML name without colons).
     pub(super) fn ident(&mut self, what: &str) -> Result<String, SyntaxError> {
-        let expected = format!("{what} (a letter or _, then letters, digits, _ . -)");
+        let expected = if what.ends_with(')') {
+            what.to_string()
+        } else {
+            format!("{what} (a letter or _, then letters, digits, _ . -)")
+        };
         match self.peek() {
             Some(w) if is_id(&w.text) => {
                 self.i += 1;
@@ -435,7 +439,21 @@ impl<'a> Parser<'a> {
         let raw = self.st.raw.trim_start();
         let text = raw.get(3..).unwrap_or("").trim();
         let doc = tandem_xml::Document::parse(text).map_err(|e| {
-            SyntaxError::new(first.pos, format!("malformed XML ({e})"), "one XML element")
+            // The XML parser's position is within the XML text; on its first line that maps
+            // onto the statement's line.
+            let pos = if e.position.line == 1 {
+                super::error::Pos {
+                    line: first.pos.line,
+                    column: first.pos.column + e.position.column as u32 - 1,
+                }
+            } else {
+                first.pos
+            };
+            let msg = e.message.strip_prefix("found ").unwrap_or(&e.message);
+            match msg.split_once(", expected ") {
+                Some((found, expected)) => SyntaxError::new(pos, found, expected),
+                None => SyntaxError::new(pos, "malformed XML", msg),
+            }
         })?;
         let root = doc
             .root()
