@@ -24,6 +24,11 @@ const EXIT_DISCONNECT: u8 = 102;
 
 fn main() -> ExitCode {
     let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    // Run through a link named after one of Tandem's agents (`resource.d/tandem/IPaddr`, as
+    // `tandem ra install` makes them), this binary is that OCF agent.
+    if let Some(code) = tandem_agents::dispatch(&args) {
+        return ExitCode::from(u8::try_from(code).unwrap_or(1));
+    }
     let args = compat::translate(args);
     let cli = match cmd::Cli::try_parse_from(args) {
         Ok(cli) => cli,

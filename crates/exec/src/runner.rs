@@ -133,7 +133,8 @@ impl Runner {
 
     /// An agent's meta-data XML.
     pub async fn metadata(&self, agent: &AgentId) -> Result<String, ExecError> {
-        let mut req = OpRequest::new("meta-data", agent.clone(), "meta-data");
+        // Pacemaker names the meta-data call after the agent type (agents use it in defaults).
+        let mut req = OpRequest::new(&agent.kind, agent.clone(), "meta-data");
         req.timeout_ms = METADATA_TIMEOUT.as_millis() as u64;
         let result = self.run(&req, std::future::pending()).await;
         if result.rc == OcfRc::Ok && !result.stdout.trim().is_empty() {

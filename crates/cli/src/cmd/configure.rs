@@ -103,6 +103,11 @@ impl Staged {
                 for p in &problems {
                     writeln!(out, "{p}")?;
                 }
+                // crmsh's advice: operation timeouts below what the agent recommends.
+                let dirs = crate::cmd::ra::AgentDirs::from_env();
+                for w in crate::cmd::ra::advised_timeout_warnings(&cib, &dirs) {
+                    eprintln!("WARNING: {w}");
+                }
                 let errors = problems.iter().any(|p| p.severity == Severity::Error);
                 return Ok(Some(if errors {
                     ExitCode::FAILURE

@@ -9,6 +9,8 @@ use crate::cibsource::CibSource;
 
 mod cib;
 pub mod configure;
+pub mod ra;
+mod resource;
 mod simulate;
 pub mod verify;
 
@@ -53,6 +55,10 @@ pub enum Command {
     Simulate(simulate::SimulateArgs),
     /// Change the configuration with crm configure commands (like `crm configure`).
     Configure(configure::ConfigureArgs),
+    /// Resource agents: classes, lists, meta-data; install Tandem's own (like `crm ra`).
+    Ra(ra::RaArgs),
+    /// Resource actions; `force-*` run one action here, bypassing the cluster (like `crm_resource`).
+    Resource(resource::ResourceArgs),
 }
 
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
@@ -66,5 +72,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Some(Command::Verify(args)) => verify::run(args, &source),
         Some(Command::Simulate(a)) => simulate::run(a, &source),
         Some(Command::Configure(args)) => configure::run(args, &source),
+        Some(Command::Ra(args)) => ra::run(args),
+        Some(Command::Resource(args)) => resource::run(args, &source),
     }
 }

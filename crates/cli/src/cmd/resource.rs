@@ -1,0 +1,174 @@
+//! `tandem resource`: resource commands. The `force-*` ones are `crm_resource --force-*`:
+//! run one action of a resource defined in the CIB on this node, bypassing the cluster —
+//! the way users debug an agent with exactly the parameters the cluster would give it.
+//!
+//! The resource's instance attributes (rules evaluated now), its meta-attributes (its own,
+//! then its parents', then `rsc_defaults`) and the timeout of the matching configured
+//! operation (else `op_defaults`, else 20 s) go to the agent as the executor passes them.
+//! For a clone, its primitive is used; groups are refused, as crm_resource refuses them.
+
+use std::process::ExitCode;
+
+use anyhow::{Context, bail};
+use clap::{Args, Subcommand};
+use tandem_cib::resources::Primitive;
+use tandem_cib::{Cib, RscRef, RuleContext};
+use tandem_exec::{AgentId, ExecStatus, OpRequest, OpResult, Runner, parse_duration_ms};
+
+use crate::cibsource::CibSource;
+use crate::cmd::ra::{AgentDirs, runtime};
+
+/// The feature set passed as `crm_feature_set`, as crm_resource does (some agents read it).
+const CRM_FEATURE_SET: &str = "3.19.0";
+
+/// Default operation timeout when neither the operation nor `op_defaults` sets one.
+const DEFAULT_TIMEOUT_MS: u64 = 20_000;
+
+#[derive(Args, Debug)]
+pub struct ResourceArgs {
+    #[command(flatten)]
+    pub dirs: AgentDirs,
+    #[command(subcommand)]
+    pub command: ResourceCommand,
+}
+
+#[derive(Args, Debug)]
+pub struct ForceArgs {
+    /// The resource id.
+    pub rsc: String,
+    /// Timeout for the action (`30s`, `2min`); default: the configured operation's.
+    #[arg(long, value_name = "DURATION")]
+    pub timeout: Option<String>,
+}
+
+// The variants are crm_resource's option names (`--force-start`, ...), prefix included.
+#[allow(clippy::enum_variant_names)]
+#[derive(Subcommand, Debug)]
+pub enum ResourceCommand {
+    /// Run the resource's start action here, bypassing the cluster (crm_resource --force-start).
+    ForceStart(ForceArgs),
+    /// Run the resource's stop action here (crm_resource --force-stop).
+    ForceStop(ForceArgs),
+    /// Run the resource's monitor action here (crm_resource --force-check).
+    ForceCheck {
+        #[command(flatten)]
+        args: ForceArgs,
+        /// OCF_CHECK_LEVEL for the monitor (0, 10, 20).
+        #[arg(long, value_name = "LEVEL")]
+        check_level: Option<u32>,
+    },
+    /// Run the resource's promote action here (crm_resource --force-promote).
+    ForcePromote(ForceArgs),
+    /// Run the resource's demote action here (crm_resource --force-demote).
+    ForceDemote(ForceArgs),
+}
+
+pub fn run(args: ResourceArgs, source: &CibSource) -> anyhow::Result<ExitCode> {
+    let (args_f, action, level) = match args.command {
+        ResourceCommand::ForceStart(a) => (a, "start", None),
+        ResourceCommand::ForceStop(a) => (a, "stop", None),
+        ResourceCommand::ForceCheck { args, check_level } => (args, "monitor", check_level),
+        ResourceCommand::ForcePromote(a) => (a, "promote", None),
+        ResourceCommand::ForceDemote(a) => (a, "demote", None),
+    };
+    let cib = source.load()?;
+    let mut req = force_request(&cib, &args_f.rsc, action, super::ra::now())?;
+    if let Some(t) = &args_f.timeout {
+        req.timeout_ms = parse_duration_ms(t).with_context(|| format!("--timeout {t}"))?;
+    }
+    if let Some(level) = level {
+        req.params
+            .insert("OCF_CHECK_LEVEL".into(), level.to_string());
+    }
+    let runner = Runner::new(args.dirs.config());
+    let result = runtime()?.block_on(runner.run(&req, std::future::pending()));
+    print!("{}", report(&req, &result));
+    Ok(ExitCode::from(u8::try_from(result.rc.code()).unwrap_or(1)))
+}
+
+/// The primitive a force action runs on: the resource itself, or a clone's primitive.
+fn primitive<'a>(cib: &'a Cib, id: &str) -> anyhow::Result<&'a Primitive> {
+    let Some(entry) = cib.config.find_resource(id) else {
+        bail!("resource {id} is not defined in the CIB");
+    };
+    match entry.rsc {
+        RscRef::Primitive(p) => Ok(p),
+        RscRef::Clone(c) => match c.child.as_ref() {
+            tandem_cib::resources::Resource::Primitive(p) => Ok(p),
+            _ => bail!("the force options do not support clones of groups ({id})"),
+        },
+        RscRef::Group(_) => bail!("the force options do not support group resources ({id})"),
+        RscRef::Bundle(_) => bail!("the force options do not support bundles ({id})"),
+    }
+}
+
+/// The operation request crm_resource would make for `action` of resource `id`.
+pub fn force_request(
+    cib: &Cib,
+    id: &str,
+    action: &str,
+    now: tandem_cib::DateTime,
+) -> anyhow::Result<OpRequest> {
+    let p = primitive(cib, id)?;
+    let agent = AgentId::new(p.class.parse()?, p.provider.as_deref(), &p.agent)?;
+    let mut ctx = RuleContext::at(now);
+    ctx.resource = Some((p.class.as_str(), p.provider.as_deref(), p.agent.as_str()));
+    let params = tandem_cib::nvset::evaluate(&p.instance, &ctx, None);
+    let meta = cib.config.resource_meta(&p.id, &ctx);
+    let timeout_ms = configured_timeout(cib, p, action, &ctx);
+    // An anonymous clone's instances are called by the clone's name, as crm_resource does.
+    let mut req = OpRequest::new(id, agent, action).timeout_ms(timeout_ms);
+    req.params = params;
+    req.params
+        .insert("crm_feature_set".into(), CRM_FEATURE_SET.into());
+    req.meta = meta;
+    Ok(req)
+}
+
+/// The action's timeout: its configured operation (for monitor, the first one), else
+/// `op_defaults`, else 20 s.
+fn configured_timeout(cib: &Cib, p: &Primitive, action: &str, ctx: &RuleContext<'_>) -> u64 {
+    let op = p
+        .ops
+        .iter()
+        .filter(|o| o.name == action)
+        .min_by_key(|o| u64::from(action != "monitor" && o.interval_ms != 0));
+    if let Some(ms) = op.and_then(|o| o.timeout_ms()) {
+        return ms;
+    }
+    tandem_cib::nvset::evaluate(&cib.config.op_defaults, ctx, None)
+        .get("timeout")
+        .and_then(|t| parse_duration_ms(t).ok())
+        .unwrap_or(DEFAULT_TIMEOUT_MS)
+}
+
+/// crm_resource's report: the result line, then the agent's output line by line.
+pub fn report(req: &OpRequest, r: &OpResult) -> String {
+    let mut out = match r.status {
+        ExecStatus::Done => format!(
+            "Operation {} for {} ({}) returned: '{}' ({})\n",
+            req.action,
+            req.rsc_id,
+            req.agent,
+            r.rc.description(),
+            r.rc.code()
+        ),
+        status => format!(
+            "Operation {} for {} ({}) failed: '{}'{}\n",
+            req.action,
+            req.rsc_id,
+            req.agent,
+            status.as_str(),
+            r.exit_reason
+                .as_deref()
+                .map(|e| format!(": {e}"))
+                .unwrap_or_default()
+        ),
+    };
+    for (name, text) in [("stdout", &r.stdout), ("stderr", &r.stderr)] {
+        for line in text.lines() {
+            out.push_str(&format!(" >  {name}: {line}\n"));
+        }
+    }
+    out
+}
