@@ -354,13 +354,27 @@ impl Assigner<'_> {
         if let Some(fixed) = self.fixed_node(r) {
             return fixed;
         }
-        let mut candidates: Vec<(NodeIx, Score)> = table
+        let usable: Vec<(NodeIx, Score)> = table
             .iter()
             .enumerate()
             .filter_map(|(n, s)| s.map(|s| (n, s)))
             .filter(|&(n, s)| s >= Score::ZERO && self.w.nodes[n].usable)
-            .filter(|&(n, _)| self.capacity.fits(n, &self.group_utilization(r)))
             .collect();
+        // Prefer nodes with room for everything that must follow this resource; if none has,
+        // nodes with room for the resource itself.
+        let own = self.group_utilization(r);
+        let with_followers = self.colocated_utilization(r, own.clone());
+        let mut candidates: Vec<(NodeIx, Score)> = usable
+            .iter()
+            .copied()
+            .filter(|&(n, _)| self.capacity.fits(n, &with_followers))
+            .collect();
+        if candidates.is_empty() {
+            candidates = usable
+                .into_iter()
+                .filter(|&(n, _)| self.capacity.fits(n, &own))
+                .collect();
+        }
         if candidates.is_empty() {
             return None;
         }
@@ -380,7 +394,9 @@ impl Assigner<'_> {
         let nb = &self.w.nodes[b.0];
         b.1.cmp(&a.1)
             .then_with(|| match self.strategy {
-                PlacementStrategy::Balanced => self.capacity.compare_free(b.0, a.0),
+                PlacementStrategy::Balanced | PlacementStrategy::Utilization => {
+                    self.capacity.compare_free(b.0, a.0)
+                }
                 _ => std::cmp::Ordering::Equal,
             })
             .then_with(|| match self.strategy {
@@ -430,6 +446,42 @@ impl Assigner<'_> {
             return total;
         }
         rsc.utilization.clone()
+    }
+
+    /// `need` plus the utilization of unassigned resources mandatorily colocated with `r`.
+    fn colocated_utilization(
+        &self,
+        r: RscIx,
+        mut need: std::collections::BTreeMap<String, i64>,
+    ) -> std::collections::BTreeMap<String, i64> {
+        if !self.capacity.enabled() {
+            return need;
+        }
+        let group = self.w.group_of(r);
+        let mut seen: Vec<RscIx> = vec![r];
+        seen.extend(group);
+        let mut stack: Vec<usize> = self.dependents_of(r);
+        while let Some(ci) = stack.pop() {
+            let c = &self.cons.colocs[ci];
+            let d = c.dependent;
+            if !c.score.is_plus_infinity() || seen.contains(&d) || seen.len() > MAX_COLOC_DEPTH * 8 {
+                continue;
+            }
+            if group.is_some() && self.w.group_of(d) == group {
+                continue;
+            }
+            seen.push(d);
+            for p in self.w.primitives_of(d) {
+                if self.w.rscs[p].assigned_done {
+                    continue;
+                }
+                for (k, v) in &self.w.rscs[p].utilization {
+                    *need.entry(k.clone()).or_insert(0) += v;
+                }
+            }
+            stack.extend(self.cons.as_primary[d].iter().copied());
+        }
+        need
     }
 
     pub fn log_table(&mut self, stage: &'static str, r: RscIx) {

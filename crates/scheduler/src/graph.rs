@@ -186,7 +186,8 @@ impl Graph {
             return false;
         }
         act.runnable = false;
-        if act.reason.is_none() {
+        // Why it cannot run explains more than why it was wanted.
+        if reason.is_some() {
             act.reason = reason;
         }
         true

@@ -43,7 +43,7 @@ pub fn fail_counts(w: &World) -> BTreeMap<(String, NodeIx), i64> {
     for (n, node) in w.nodes.iter().enumerate() {
         for (k, v) in &node.attrs {
             if let Some(rest) = k.strip_prefix("fail-count-") {
-                let rsc = rest.split('#').next().unwrap_or(rest).to_string();
+                let rsc = strip_instance(rest.split('#').next().unwrap_or(rest)).to_string();
                 let count = Score::parse(v).map(|s| s.value() as i64).unwrap_or(0);
                 let e = out.entry((rsc, n)).or_insert(0);
                 *e = (*e + count).min(tandem_cib::INFINITY as i64);
@@ -54,13 +54,21 @@ pub fn fail_counts(w: &World) -> BTreeMap<(String, NodeIx), i64> {
     out
 }
 
+/// `rsc:3` -> `rsc`: anonymous clone instances share their fail counts.
+fn strip_instance(id: &str) -> &str {
+    match id.rsplit_once(':') {
+        Some((base, n)) if n.bytes().all(|b| b.is_ascii_digit()) && !n.is_empty() => base,
+        _ => id,
+    }
+}
+
 /// Last failure time per (resource id, node), for `failure-timeout`.
 pub fn last_failures(w: &World) -> BTreeMap<(String, NodeIx), i64> {
     let mut last: BTreeMap<(String, NodeIx), i64> = BTreeMap::new();
     for (n, node) in w.nodes.iter().enumerate() {
         for (k, v) in &node.attrs {
             if let Some(rest) = k.strip_prefix("last-failure-") {
-                let rsc = rest.split('#').next().unwrap_or(rest).to_string();
+                let rsc = strip_instance(rest.split('#').next().unwrap_or(rest)).to_string();
                 let t = v.trim().parse::<i64>().unwrap_or(0);
                 let e = last.entry((rsc, n)).or_insert(0);
                 *e = (*e).max(t);
@@ -84,16 +92,12 @@ pub fn apply_fail_counts(w: &mut World, now: DateTime) -> Vec<(RscIx, NodeIx)> {
         for n in 0..w.nodes.len() {
             let mut count = 0i64;
             let mut newest = 0i64;
-            for name in [&r.id, &r.base_id] {
-                if let Some(c) = counts.get(&(name.clone(), n)) {
-                    count = (count + c).min(tandem_cib::INFINITY as i64);
-                }
-                if let Some(&t) = last.get(&(name.clone(), n)) {
-                    newest = newest.max(t);
-                }
-                if r.id == r.base_id {
-                    break;
-                }
+            let name = strip_instance(&r.id).to_string();
+            if let Some(c) = counts.get(&(name.clone(), n)) {
+                count = (count + c).min(tandem_cib::INFINITY as i64);
+            }
+            if let Some(&t) = last.get(&(name, n)) {
+                newest = newest.max(t);
             }
             if count == 0 {
                 continue;

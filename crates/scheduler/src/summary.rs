@@ -69,7 +69,7 @@ fn primitive_change(t: &Transition, r: RscIx, out: &mut Vec<Change>) {
             .find(|&&(sn, _)| sn == n)
             .map(|&(_, a)| &t.graph.actions[a])
     };
-    if !rsc.managed && !rsc.blocked {
+    if !rsc.managed || rsc.blocked {
         return;
     }
     if rsc.running_on.len() > 1 {
@@ -112,7 +112,7 @@ fn primitive_change(t: &Transition, r: RscIx, out: &mut Vec<Change>) {
                 let note = if stop.runnable {
                     note_for(s).replace(" (blocked)", "")
                 } else {
-                    note_for(s)
+                    note_for(stop)
                 };
                 push("Stop", name(cur), note);
             } else if rsc.failed {

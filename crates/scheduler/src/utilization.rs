@@ -23,6 +23,11 @@ impl Capacity {
         }
     }
 
+    /// Whether utilization is taken into account at all.
+    pub fn enabled(&self) -> bool {
+        self.enabled
+    }
+
     /// Whether `need` fits on node `n` (always, when utilization is ignored).
     pub fn fits(&self, n: NodeIx, need: &BTreeMap<String, i64>) -> bool {
         if !self.enabled {
