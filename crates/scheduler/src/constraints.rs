@@ -36,6 +36,7 @@ pub struct OrderC {
     pub then: RscIx,
     pub then_action: String,
     pub kind: OrderKind,
+    pub symmetrical: bool,
     /// Only one of the "first" side needs to be runnable (require-all=false sets, clone-min).
     pub one_or_more: Option<usize>,
 }
@@ -338,6 +339,7 @@ fn orders(res: &Resolver<'_>, o: &CibOrder, out: &mut Vec<OrderC>) {
             then,
             then_action: ta.to_string(),
             kind,
+            symmetrical: o.effective_symmetrical(),
             one_or_more: one,
         });
     };

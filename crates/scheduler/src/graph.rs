@@ -72,6 +72,8 @@ pub struct Action {
     pub label: Option<String>,
     /// How many "first" inputs must be runnable (one-or-more actions).
     pub min_inputs: usize,
+    /// Unrunnable only because of asymmetric orders: if its resource already runs, it stays.
+    pub soft_block: bool,
 }
 
 impl Action {
@@ -89,6 +91,7 @@ impl Action {
             fence_action: None,
             label: None,
             min_inputs: 0,
+            soft_block: false,
         }
     }
 
@@ -112,6 +115,9 @@ pub struct Flags {
     pub restart: bool,
     /// Only orders `then` after `first` when both happen.
     pub optional: bool,
+    /// From an order with `symmetrical=false`: a "then" it blocks keeps running if it is
+    /// running already.
+    pub asymmetric: bool,
 }
 
 impl Flags {
@@ -121,6 +127,7 @@ impl Flags {
         runnable_left: true,
         restart: false,
         optional: false,
+        asymmetric: false,
     };
     pub const ORDER_ONLY: Flags = Flags {
         implies_then: false,
@@ -128,6 +135,7 @@ impl Flags {
         runnable_left: false,
         restart: false,
         optional: true,
+        asymmetric: false,
     };
 }
 

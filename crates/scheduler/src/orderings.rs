@@ -19,6 +19,7 @@ const RESTART: Flags = Flags {
     runnable_left: true,
     restart: true,
     optional: false,
+    asymmetric: false,
 };
 
 const RUNNABLE_ONLY: Flags = Flags {
@@ -27,6 +28,7 @@ const RUNNABLE_ONLY: Flags = Flags {
     runnable_left: true,
     restart: false,
     optional: false,
+    asymmetric: false,
 };
 
 const IMPLIES_FIRST: Flags = Flags {
@@ -35,6 +37,7 @@ const IMPLIES_FIRST: Flags = Flags {
     runnable_left: true,
     restart: false,
     optional: false,
+    asymmetric: false,
 };
 
 /// Adds every ordering.
@@ -219,12 +222,13 @@ fn interleaved(w: &World, o: &OrderC) -> bool {
 }
 
 fn constraint_ordering(w: &World, g: &mut Graph, map: &ActionMap, o: &OrderC) {
-    let (fwd, rev) = match o.kind {
+    let (mut fwd, rev) = match o.kind {
         OrderKind::Mandatory => (Flags::MANDATORY, IMPLIES_FIRST),
         OrderKind::Optional => (Flags::ORDER_ONLY, Flags::ORDER_ONLY),
         OrderKind::Serialize => return,
     };
-    let symmetric = o.kind != OrderKind::Serialize;
+    let symmetric = o.symmetrical;
+    fwd.asymmetric = !symmetric;
     let clone_min = w.rscs[o.first].clone.as_ref().map(|c| c.min).unwrap_or(0);
     if o.first_action == "start" && (clone_min > 0 || o.one_or_more.is_some()) {
         one_or_more_ordering(w, g, map, o, clone_min.max(1), fwd);
@@ -351,6 +355,15 @@ fn describe(w: &World, g: &Graph, a: ActIx) -> String {
     }
 }
 
+/// "unrunnable rsc start" — or nothing when the cause is not a resource's action (fencing).
+fn reason_for(w: &World, g: &Graph, a: ActIx, what: &str) -> Option<String> {
+    let act = &g.actions[a];
+    if act.rsc.is_none() && act.label.is_none() {
+        return None;
+    }
+    Some(format!("{what} {}", describe(w, g, a)))
+}
+
 /// Spreads "required" and "unrunnable" along the orderings until nothing changes.
 pub fn propagate(w: &World, g: &mut Graph) {
     let n = g.actions.len();
@@ -379,13 +392,15 @@ pub fn propagate(w: &World, g: &mut Graph) {
                 } else {
                     true
                 };
-                if blocked && g.block(t, Some(format!("unrunnable {}", describe(w, g, a)))) {
+                let reason = reason_for(w, g, a, "unrunnable");
+                if blocked && g.block(t, reason) {
+                    g.actions[t].soft_block = e.flags.asymmetric || g.actions[a].soft_block;
                     changed.push(t);
                 }
             }
             if e.flags.implies_then
                 && !g.actions[a].optional
-                && g.require(t, Some(format!("required {}", describe(w, g, a))))
+                && g.require(t, reason_for(w, g, a, "required"))
             {
                 changed.push(t);
             }
@@ -395,13 +410,13 @@ pub fn propagate(w: &World, g: &mut Graph) {
             let f = e.first;
             if e.flags.implies_first
                 && !g.actions[a].optional
-                && g.require(f, Some(format!("required {}", describe(w, g, a))))
+                && g.require(f, reason_for(w, g, a, "required"))
             {
                 changed.push(f);
             }
             if e.flags.restart
                 && !g.actions[a].runnable
-                && !g.actions[a].optional
+                && (!g.actions[a].optional || !g.actions[a].soft_block)
                 && g.actions[a].task == Task::Start
                 && g.actions[f].task == Task::Stop
             {
