@@ -109,13 +109,11 @@ fn primitive_actions(w: &World, g: &mut Graph, ctx: &ActionCtx<'_>, r: RscIx, ma
                 a.reason = Some("resource definition change".to_string());
             }
         }
+        a.fixed = !controllable;
         if node.unclean && ctx.options.fencing_enabled {
             a.pseudo = true;
             a.runnable = controllable || rsc.blocked;
-        } else if node.unclean || !controllable {
-            a.runnable = false;
-        }
-        if !controllable && !a.optional {
+        } else if node.unclean || (!controllable && !a.optional) {
             a.runnable = false;
         }
         let ix = g.add(a);
@@ -130,7 +128,8 @@ fn primitive_actions(w: &World, g: &mut Graph, ctx: &ActionCtx<'_>, r: RscIx, ma
             if ctx.changed.contains(&(r, n)) && stays {
                 a.reason = Some("resource definition change".to_string());
             }
-            if !controllable {
+            a.fixed = !controllable;
+            if !controllable && !a.optional {
                 a.runnable = false;
             }
         }

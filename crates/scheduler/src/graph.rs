@@ -72,6 +72,9 @@ pub struct Action {
     pub label: Option<String>,
     /// How many "first" inputs must be runnable (one-or-more actions).
     pub min_inputs: usize,
+    /// Its resource may not be acted on (unmanaged, blocked): harmless while optional,
+    /// unrunnable once required.
+    pub fixed: bool,
     /// Unrunnable only because of asymmetric orders: if its resource already runs, it stays.
     pub soft_block: bool,
 }
@@ -92,6 +95,7 @@ impl Action {
             label: None,
             min_inputs: 0,
             soft_block: false,
+            fixed: false,
         }
     }
 
@@ -184,6 +188,9 @@ impl Graph {
         act.optional = false;
         if act.reason.is_none() {
             act.reason = reason;
+        }
+        if act.fixed {
+            act.runnable = false;
         }
         true
     }
