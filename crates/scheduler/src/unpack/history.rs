@@ -186,6 +186,10 @@ fn attach(w: &mut World, r: RscIx, node: NodeIx, rep: &Replay) {
     if !rep.failed || !active {
         return;
     }
+    // Fencing the node recovers whatever failed there: the resource simply moves.
+    if w.nodes[node].unclean && fencing {
+        return;
+    }
     rsc.failed = true;
     let id = rsc.id.clone();
     match rep.on_fail.unwrap_or(OnFail::Restart) {
