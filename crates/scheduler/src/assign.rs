@@ -381,6 +381,7 @@ impl Assigner<'_> {
         let best = candidates.iter().map(|&(_, s)| s).max()?;
         if let Some(cur) = rsc.current()
             && rsc.running_on.len() == 1
+            && !self.group_failed(r)
             && candidates.iter().any(|&(n, s)| n == cur && s == best)
         {
             return Some(cur);
@@ -446,6 +447,16 @@ impl Assigner<'_> {
             return total;
         }
         rsc.utilization.clone()
+    }
+
+    /// A member of `r`'s group failed: the group does not hold on to its current node.
+    fn group_failed(&self, r: RscIx) -> bool {
+        self.w.group_of(r).is_some_and(|g| {
+            self.w.rscs[g]
+                .children
+                .iter()
+                .any(|&m| self.w.rscs[m].failed)
+        })
     }
 
     /// `need` plus the utilization of unassigned resources mandatorily colocated with `r`.
