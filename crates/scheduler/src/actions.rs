@@ -38,6 +38,8 @@ pub struct ActionCtx<'a> {
     pub facts: &'a HistoryFacts,
     /// The partition lacks quorum and the policy stops resources.
     pub quorum_stop: bool,
+    /// The partition lacks quorum and the policy freezes resources.
+    pub freeze: bool,
     /// Resources whose definition changed on a node (restart there).
     pub changed: &'a [(RscIx, NodeIx)],
 }
@@ -131,6 +133,11 @@ fn primitive_actions(w: &World, g: &mut Graph, ctx: &ActionCtx<'_>, r: RscIx, ma
             a.fixed = !controllable;
             if !controllable && !a.optional {
                 a.runnable = false;
+            }
+            let needs_quorum = rsc.requires != crate::model::Requires::Nothing;
+            if needs_quorum && !rsc.is_active() && (ctx.quorum_stop || ctx.freeze) {
+                a.runnable = false;
+                a.reason = Some(if ctx.freeze { "quorum freeze" } else { "no quorum" }.to_string());
             }
         }
         None => {

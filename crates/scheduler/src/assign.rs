@@ -418,13 +418,13 @@ impl Assigner<'_> {
         }
         let needs_quorum = rsc.requires != crate::model::Requires::Nothing;
         if self.stop_all
-            || (self.quorum_stop && needs_quorum)
+            || (self.quorum_stop && needs_quorum && rsc.is_active())
             || rsc.target_role == Role::Stopped
             || rsc.stop_on_fail
         {
             return Some(None);
         }
-        if self.freeze && needs_quorum {
+        if self.freeze && needs_quorum && rsc.is_active() {
             return Some(rsc.current());
         }
         None

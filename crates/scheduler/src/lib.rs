@@ -122,6 +122,7 @@ pub fn schedule(cib: &Cib, now: DateTime) -> Transition {
         options: &options,
         facts: &facts,
         quorum_stop,
+        freeze,
         changed: &changed,
     };
     let mut graph = Graph::default();
