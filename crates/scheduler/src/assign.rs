@@ -416,7 +416,9 @@ impl Assigner<'_> {
         if rsc.orphan {
             return Some(None);
         }
-        let needs_quorum = rsc.requires != crate::model::Requires::Nothing;
+        // Fencing devices keep running without quorum (fencing may still be needed).
+        let needs_quorum =
+            rsc.requires != crate::model::Requires::Nothing && !rsc.is_fencing_device;
         if self.stop_all
             || (self.quorum_stop && needs_quorum && rsc.is_active())
             || rsc.target_role == Role::Stopped

@@ -202,7 +202,7 @@ fn add_primitive(
     let rsc = &mut w.rscs[ix];
     rsc.is_fencing_device = agent.class == "stonith";
     if rsc.is_fencing_device && !rsc.meta.contains_key("requires") {
-        rsc.requires = Requires::Nothing;
+        rsc.requires = Requires::Quorum;
     }
     rsc.utilization = numeric(&evaluate(&p.utilization, &rctx, None));
     rsc.ops = p.ops.iter().map(|o| op_def(ctx, o, &agent)).collect();
