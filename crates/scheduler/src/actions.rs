@@ -85,9 +85,12 @@ fn create_fencing(w: &World, g: &mut Graph, ctx: &ActionCtx<'_>, map: &mut Actio
 /// Whether the resource's stop on `n` is needed even if it stays.
 fn must_stop_on(w: &World, ctx: &ActionCtx<'_>, r: RscIx, n: NodeIx) -> bool {
     let rsc = &w.rscs[r];
+    if rsc.blocked {
+        return false;
+    }
     rsc.assigned != Some(n)
         || rsc.failed
-        || rsc.running_on.len() > 1
+        || rsc.multiply_active(&w.nodes)
         || w.nodes[n].unclean
         || ctx.changed.contains(&(r, n))
 }
@@ -104,7 +107,7 @@ fn primitive_actions(w: &World, g: &mut Graph, ctx: &ActionCtx<'_>, r: RscIx, ma
             if rsc.assigned.is_none() {
                 a.reason = Some(stop_reason(w, ctx, r));
             }
-            if rsc.running_on.len() > 1 && rsc.reason_multiple() {
+            if rsc.multiply_active(&w.nodes) && rsc.failed && rsc.reason_multiple() {
                 a.reason = Some("being multiply active".to_string());
             }
             if ctx.changed.contains(&(r, n)) && rsc.assigned == Some(n) {

@@ -72,13 +72,18 @@ fn primitive_change(t: &Transition, r: RscIx, out: &mut Vec<Change>) {
     if !rsc.managed || rsc.blocked {
         return;
     }
-    if rsc.running_on.len() > 1 {
+    if rsc.multiply_active(&w.nodes) {
         match (rsc.assigned, start) {
-            (Some(n), Some(s)) if s.runnable => push(
-                "Recover",
-                name(n),
-                "due to being multiply active".to_string(),
-            ),
+            (Some(n), Some(s)) if s.runnable && rsc.running_on.contains(&n) && rsc.failed => {
+                push("Recover", name(n), "due to being multiply active".to_string())
+            }
+            (Some(n), Some(s)) if s.runnable && rsc.running_on.contains(&n) => {
+                push("Restart", name(n), String::new())
+            }
+            (Some(n), Some(s)) if s.runnable => {
+                let from = rsc.running_on.first().map(|&c| name(c)).unwrap_or_default();
+                push("Move", format!("{from} -> {}", name(n)), String::new())
+            }
             _ => {
                 for &n in &rsc.running_on {
                     if let Some(s) = stop_on(n) {
@@ -89,7 +94,13 @@ fn primitive_change(t: &Transition, r: RscIx, out: &mut Vec<Change>) {
         }
         return;
     }
-    let Some(cur) = rsc.current() else {
+    let cur = rsc
+        .running_on
+        .iter()
+        .copied()
+        .find(|&n| !w.nodes[n].unclean)
+        .or(rsc.current());
+    let Some(cur) = cur else {
         if let (Some(n), Some(s)) = (rsc.assigned, start)
             && !s.optional
         {

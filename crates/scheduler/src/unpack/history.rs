@@ -55,6 +55,14 @@ pub fn unpack_history(w: &mut World, ctx: &Ctx<'_>) -> HistoryFacts {
             let _ = rsc;
         }
     }
+    for r in 0..w.rscs.len() {
+        let rsc = &w.rscs[r];
+        if rsc.multiple_active == crate::model::MultipleActive::Block
+            && rsc.multiply_active(&w.nodes)
+        {
+            w.rscs[r].blocked = true;
+        }
+    }
     facts
 }
 
