@@ -134,13 +134,20 @@ fn primitive_actions(w: &World, g: &mut Graph, ctx: &ActionCtx<'_>, r: RscIx, ma
                 a.reason = Some("resource definition change".to_string());
             }
             a.fixed = !controllable;
-            if !controllable && !a.optional {
+            if (!controllable && !a.optional) || rsc.blocked {
                 a.runnable = false;
             }
             let needs_quorum = rsc.requires != crate::model::Requires::Nothing;
             if needs_quorum && !rsc.is_active() && (ctx.quorum_stop || ctx.freeze) {
                 a.runnable = false;
-                a.reason = Some(if ctx.freeze { "quorum freeze" } else { "no quorum" }.to_string());
+                a.reason = Some(
+                    if ctx.freeze {
+                        "quorum freeze"
+                    } else {
+                        "no quorum"
+                    }
+                    .to_string(),
+                );
             }
         }
         None => {

@@ -477,7 +477,8 @@ impl Assigner<'_> {
         while let Some(ci) = stack.pop() {
             let c = &self.cons.colocs[ci];
             let d = c.dependent;
-            if !c.score.is_plus_infinity() || seen.contains(&d) || seen.len() > MAX_COLOC_DEPTH * 8 {
+            if !c.score.is_plus_infinity() || seen.contains(&d) || seen.len() > MAX_COLOC_DEPTH * 8
+            {
                 continue;
             }
             if group.is_some() && self.w.group_of(d) == group {

@@ -198,7 +198,11 @@ pub struct Rsc {
 impl Rsc {
     /// Active on more than one node that is not about to be fenced.
     pub fn multiply_active(&self, nodes: &[Node]) -> bool {
-        self.running_on.iter().filter(|&&n| !nodes[n].unclean).count() > 1
+        self.running_on
+            .iter()
+            .filter(|&&n| !nodes[n].unclean)
+            .count()
+            > 1
     }
 
     pub fn is_primitive(&self) -> bool {

@@ -74,9 +74,11 @@ fn primitive_change(t: &Transition, r: RscIx, out: &mut Vec<Change>) {
     }
     if rsc.multiply_active(&w.nodes) {
         match (rsc.assigned, start) {
-            (Some(n), Some(s)) if s.runnable && rsc.running_on.contains(&n) && rsc.failed => {
-                push("Recover", name(n), "due to being multiply active".to_string())
-            }
+            (Some(n), Some(s)) if s.runnable && rsc.running_on.contains(&n) && rsc.failed => push(
+                "Recover",
+                name(n),
+                "due to being multiply active".to_string(),
+            ),
             (Some(n), Some(s)) if s.runnable && rsc.running_on.contains(&n) => {
                 push("Restart", name(n), String::new())
             }
