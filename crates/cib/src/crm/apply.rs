@@ -342,6 +342,35 @@ fn define_group(
     } else if ids.contains(&id) {
         return Err(id_taken(&id, pos));
     }
+    // A member of the group being replaced was just moved next to it.
+    let home = anchor.and_then(|a| doc.parent(a)).unwrap_or(resources);
+    let nodes = group_members(doc, &id, members, [resources, home], pos)?;
+    let mut e = elem.clone();
+    check_given_ids(&e, ids, pos, true)?;
+    ids.assign(&mut e, "grp");
+    let g = build(doc, &e);
+    match anchor {
+        Some(old) => {
+            doc.insert_before(old, g);
+            doc.detach(old);
+        }
+        None => doc.append_child(resources, g),
+    }
+    for n in nodes {
+        doc.detach(n);
+        doc.append_child(g, n);
+    }
+    Ok(())
+}
+
+/// The primitives to move into group `id`: each must exist and sit in one of `homes`.
+fn group_members(
+    doc: &Document,
+    id: &str,
+    members: &[String],
+    homes: [NodeId; 2],
+    pos: Pos,
+) -> Result<Vec<NodeId>, ApplyError> {
     let mut nodes = Vec::new();
     for m in members {
         let n = find_object(doc, m).ok_or_else(|| {
@@ -359,9 +388,7 @@ fn define_group(
                 ),
             ));
         }
-        // A member of the group being replaced was just moved next to it.
-        let home = anchor.and_then(|a| doc.parent(a)).unwrap_or(resources);
-        if let Some(p) = doc.parent(n).filter(|&p| p != resources && p != home) {
+        if let Some(p) = doc.parent(n).filter(|p| !homes.contains(p)) {
             return Err(ApplyError::new(
                 pos,
                 format!(
@@ -373,22 +400,7 @@ fn define_group(
         }
         nodes.push(n);
     }
-    let mut e = elem.clone();
-    check_given_ids(&e, ids, pos, true)?;
-    ids.assign(&mut e, "grp");
-    let g = build(doc, &e);
-    match anchor {
-        Some(old) => {
-            doc.insert_before(old, g);
-            doc.detach(old);
-        }
-        None => doc.append_child(resources, g),
-    }
-    for n in nodes {
-        doc.detach(n);
-        doc.append_child(g, n);
-    }
-    Ok(())
+    Ok(nodes)
 }
 
 fn define_clone(

@@ -483,72 +483,47 @@ fn split_ref(
 /// are unordered (`sequential=false`), brackets one that needs only some members
 /// (`require-all=false`); a change of role or action starts a new set.
 fn resource_sets(p: &Parser<'_>, words: &[&Word], q: Qualifier) -> Result<Vec<Elem>, SyntaxError> {
-    let mut sets = Vec::new();
-    let mut current = Elem::new("resource_set");
-    let mut current_q: Option<String> = None;
-    let mut open: Option<(&Word, char)> = None;
-    let mut attrs: Vec<(String, String)> = Vec::new();
-    let save = |sets: &mut Vec<Elem>,
-                current: &mut Elem,
-                open: Option<char>,
-                current_q: &Option<String>,
-                attrs: &mut Vec<(String, String)>| {
-        if current.children.is_empty() {
-            return;
-        }
-        let mut set = Elem::new("resource_set");
-        if open == Some('[') {
-            set.set("require-all", "false");
-        }
-        if open.is_some() {
-            set.set("sequential", "false");
-        }
-        for (k, v) in attrs.drain(..) {
-            set.set(&k, &v);
-        }
-        if let Some(v) = current_q {
-            set.set(q.attr(), v);
-        }
-        set.children = std::mem::take(&mut current.children);
-        sets.push(set);
+    let mut b = SetBuilder {
+        q,
+        sets: Vec::new(),
+        members: Vec::new(),
+        qualifier: None,
+        open: None,
+        attrs: Vec::new(),
     };
-    for tok in split_brackets(words) {
-        let (w, text) = tok;
+    for (w, text) in split_brackets(words) {
         match text {
             "(" | "[" => {
-                if let Some((o, _)) = open {
-                    return Err(p.error_at(
-                        w,
-                        format!(
-                            "a resource (sets cannot nest; the set opened at {} is still open)",
-                            o.pos
-                        ),
-                    ));
+                if let Some((o, _)) = b.open {
+                    let msg = format!(
+                        "a resource (sets cannot nest; the set opened at {} is still open)",
+                        o.pos
+                    );
+                    return Err(p.error_at(w, msg));
                 }
-                save(&mut sets, &mut current, None, &current_q, &mut attrs);
-                current_q = None;
-                open = Some((w, text.chars().next().expect("one char")));
+                b.save();
+                b.open = Some((w, text.chars().next().expect("one char")));
             }
             ")" | "]" => {
-                let Some((_, o)) = open else {
+                let Some((_, o)) = b.open else {
                     return Err(p.error_at(w, "a resource (no set is open)"));
                 };
                 let matching = if o == '(' { ")" } else { "]" };
-                if text != matching || current.children.is_empty() {
+                if text != matching || b.members.is_empty() {
                     return Err(p.error_at(w, format!("a resource or {matching}")));
                 }
-                save(&mut sets, &mut current, Some(o), &current_q, &mut attrs);
-                current_q = None;
-                open = None;
+                b.save();
+                b.open = None;
             }
             "_rsc_set_" => {}
             t if t.contains('=') => {
                 let (k, v) = t.split_once('=').expect("checked");
-                let b = crate::types::parse_bool(v);
-                if !matches!(k, "sequential" | "require-all") || b.is_none() {
+                if !matches!(k, "sequential" | "require-all")
+                    || crate::types::parse_bool(v).is_none()
+                {
                     return Err(p.error_at(w, "sequential=BOOL or require-all=BOOL"));
                 }
-                attrs.push((k.to_string(), v.to_string()));
+                b.attrs.push((k.to_string(), v.to_string()));
             }
             _ => {
                 let fake = Word {
@@ -557,26 +532,66 @@ fn resource_sets(p: &Parser<'_>, words: &[&Word], q: Qualifier) -> Result<Vec<El
                     quoted: w.quoted,
                 };
                 let (rsc, qual) = split_ref(p, &fake, q)?;
-                let qv = qual.map(|(_, v)| v);
-                if qv != current_q && !current.children.is_empty() {
-                    let o = open.map(|(_, c)| c);
-                    save(&mut sets, &mut current, o, &current_q, &mut attrs);
-                }
-                current_q = qv;
-                current
-                    .children
-                    .push(Elem::new("resource_ref").with("id", &rsc));
+                b.push(rsc, qual.map(|(_, v)| v));
             }
         }
     }
-    if let Some((o, _)) = open {
+    if let Some((o, _)) = b.open {
         return Err(p.error_at(o, "a set closed before the end of the statement"));
     }
-    save(&mut sets, &mut current, None, &current_q, &mut attrs);
-    if sets.is_empty() {
+    b.save();
+    if b.sets.is_empty() {
         return Err(p.error("a resource"));
     }
-    Ok(sets)
+    Ok(b.sets)
+}
+
+/// The sets built so far and the one being filled.
+struct SetBuilder<'w> {
+    q: Qualifier,
+    sets: Vec<Elem>,
+    members: Vec<Elem>,
+    /// The role or action of the set being filled.
+    qualifier: Option<String>,
+    /// The bracket that opened the set being filled, and where.
+    open: Option<(&'w Word, char)>,
+    attrs: Vec<(String, String)>,
+}
+
+impl SetBuilder<'_> {
+    fn push(&mut self, rsc: String, qualifier: Option<String>) {
+        // One set holds one role (or action): a change starts the next set.
+        if qualifier != self.qualifier && !self.members.is_empty() {
+            self.save();
+        }
+        self.qualifier = qualifier;
+        self.members
+            .push(Elem::new("resource_ref").with("id", &rsc));
+    }
+
+    /// Closes the set being filled (if it has members).
+    fn save(&mut self) {
+        if self.members.is_empty() {
+            self.qualifier = None;
+            return;
+        }
+        let mut set = Elem::new("resource_set");
+        let open = self.open.map(|(_, c)| c);
+        if open == Some('[') {
+            set.set("require-all", "false");
+        }
+        if open.is_some() {
+            set.set("sequential", "false");
+        }
+        for (k, v) in self.attrs.drain(..) {
+            set.set(&k, &v);
+        }
+        if let Some(v) = self.qualifier.take() {
+            set.set(self.q.attr(), &v);
+        }
+        set.children = std::mem::take(&mut self.members);
+        self.sets.push(set);
+    }
 }
 
 /// Separates brackets glued to resource names (`(a` and `b)`), as crmsh does.

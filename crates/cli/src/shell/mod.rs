@@ -78,7 +78,8 @@ pub fn run_interactive(source: &CibSource, start: Option<&str>) -> anyhow::Resul
     let config = Config::builder()
         .max_history_size(MAX_HISTORY)
         .context("history size")?
-        .auto_add_history(true)
+        // Commands go into the history; answers to questions (y/n) do not.
+        .auto_add_history(false)
         .completion_type(rustyline::CompletionType::List)
         .build();
     let mut editor: Editor<complete::CrmHelper, FileHistory> =
@@ -211,6 +212,9 @@ impl Shell<'_> {
                         }
                         Err(_) => return None,
                     }
+                }
+                if !line.trim().is_empty() {
+                    let _ = editor.add_history_entry(line.as_str());
                 }
                 match crm::split(&line) {
                     Ok(mut sts) if !sts.is_empty() => return Some(sts.remove(0)),
