@@ -128,6 +128,24 @@ fn peer_sees_gratuitous_arps_and_neighbour_advertisements() {
         );
     }
 
+    // Without the background process: all announcements before start returns.
+    let cap = Capture::start(&b, "vb", "arp", 2);
+    let params = [
+        ("ip", "192.0.2.11"),
+        ("arp_count", "2"),
+        ("arp_interval", "50"),
+        ("arp_bg", "false"),
+    ];
+    assert_eq!(ipaddr(&a, &tmp, "start", &params).0, 0);
+    assert!(!tmp.path().join("IPaddr-announce-192.0.2.11.pid").exists());
+    let seen = cap.lines(Duration::from_secs(10));
+    assert_eq!(seen.len(), 2, "{seen:?}");
+    assert!(
+        seen.iter()
+            .all(|l| l.contains("Request who-has 192.0.2.11 tell 192.0.2.11")),
+        "{seen:?}"
+    );
+
     let cap = Capture::start(&b, "vb", "icmp6 and ip6[40] == 136", 2);
     let (rc, err) = ipaddr(
         &a,

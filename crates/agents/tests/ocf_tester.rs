@@ -98,3 +98,48 @@ fn ipaddr_passes_ocf_tester_in_a_namespace() {
         assert_passes(cmd, &path);
     }
 }
+
+/// `process` runs its command as the configured user, in its own process group.
+#[test]
+fn process_runs_as_the_configured_user() {
+    if !require_root() {
+        return;
+    }
+    let dir = TempDir::new("tdm-process-user");
+    let pidfile = dir.path().join("p.pid");
+    let run = |action: &str| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_tandem-agents"))
+            .args(["process", action])
+            .env("OCF_RESKEY_binfile", "/bin/sleep")
+            .env("OCF_RESKEY_cmdline_options", "600")
+            .env("OCF_RESKEY_user", "nobody")
+            .env("OCF_RESKEY_pidfile", &pidfile)
+            .status()
+            .unwrap()
+            .code()
+            .unwrap()
+    };
+    assert_eq!(run("start"), 0);
+    let pid = std::fs::read_to_string(&pidfile)
+        .unwrap()
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .to_string();
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    let uid_line = status
+        .lines()
+        .find(|l| l.starts_with("Uid:"))
+        .unwrap()
+        .to_string();
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
+    let pgrp = stat[stat.rfind(')').unwrap() + 1..]
+        .split_whitespace()
+        .nth(2)
+        .unwrap()
+        .to_string();
+    assert_eq!(run("stop"), 0);
+    assert_eq!(uid_line, "Uid:\t65534\t65534\t65534\t65534");
+    assert_eq!(pgrp, pid, "the service leads its own process group");
+    assert_eq!(run("monitor"), 7);
+}

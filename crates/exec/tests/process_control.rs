@@ -410,3 +410,44 @@ fn executor_recurring_monitor_reports_changes() {
     let runs = std::fs::read_to_string(&count).unwrap().lines().count();
     assert!(runs >= 4, "the monitor ran repeatedly ({runs} agent runs)");
 }
+
+/// Cancelling a recurring operation while its agent runs kills the agent at once and
+/// reports the cancellation (not a failure).
+#[test]
+fn cancelling_a_running_recurring_operation_kills_it() {
+    let dir = TempDir::new("tdm-cancel");
+    script(
+        &dir.path().join("ocf/resource.d/test/Slow"),
+        "#!/bin/sh\n[ \"$1\" = monitor ] && exec sleep 60\nexit 0\n",
+    );
+    let runner = Arc::new(Runner::new(config(&dir)));
+    let agent = AgentId::ocf("test", "Slow").unwrap();
+    let (event, elapsed) = rt().block_on(async {
+        let (exec, mut events) = Executor::start(runner);
+        exec.submit(
+            OpRequest::new("s", agent, "monitor")
+                .interval_ms(1000)
+                .timeout_ms(120_000),
+        )
+        .await
+        .unwrap();
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        let t0 = Instant::now();
+        exec.cancel(OpKey {
+            rsc_id: "s".into(),
+            action: "monitor".into(),
+            interval_ms: 1000,
+        })
+        .await
+        .unwrap();
+        (events.recv().await.unwrap(), t0.elapsed())
+    });
+    match event {
+        Event::Cancelled { call_id, key } => {
+            assert_eq!((call_id, key.action.as_str()), (1, "monitor"));
+        }
+        other => panic!("expected a cancellation, got {other:?}"),
+    }
+    // SIGTERM ends `sleep` at once; nowhere near its 60 s or the 120 s timeout.
+    assert!(elapsed < Duration::from_secs(10), "{elapsed:?}");
+}
