@@ -29,7 +29,13 @@ fn main() -> ExitCode {
     if let Some(code) = tandem_agents::dispatch(&args) {
         return ExitCode::from(u8::try_from(code).unwrap_or(1));
     }
-    let args = compat::translate(args);
+    let args = match compat::translate(args) {
+        Ok(args) => args,
+        Err(usage) => {
+            eprintln!("{usage}");
+            return ExitCode::from(EXIT_USAGE);
+        }
+    };
     let cli = match cmd::Cli::try_parse_from(args) {
         Ok(cli) => cli,
         Err(e) => {
