@@ -171,10 +171,11 @@ impl Document {
 
     /// The value of attribute `name` on element `id`.
     pub fn attr(&self, id: NodeId, name: &str) -> Option<&str> {
-        let key = self.lookup_name(name)?;
+        // Comparing the few short names of one element is cheaper than hashing `name` to
+        // find its handle; loading a large CIB calls this about a million times.
         self.attr_list(id)
             .iter()
-            .find(|a| a.name == key)
+            .find(|a| self.name_str(a.name) == name)
             .map(|a| &*a.value)
     }
 

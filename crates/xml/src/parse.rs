@@ -47,6 +47,17 @@ struct Parser<'a> {
     /// Open elements with the byte offset of their start tag.
     stack: Vec<(NodeId, usize)>,
     version: XmlVersion,
+    /// The character data since the last markup, with its byte offset: quick-xml splits text
+    /// at every entity reference, and whether text is "blank" (dropped) must be decided for
+    /// the whole run, or `  &amp;` would lose its spaces and writing would not be stable.
+    run: Option<(usize, Vec<Segment>)>,
+}
+
+/// A piece of a text run.
+enum Segment {
+    Text(String),
+    /// An entity reference we cannot resolve (kept as a node).
+    Entity(String),
 }
 
 impl<'a> Parser<'a> {
@@ -63,6 +74,7 @@ impl<'a> Parser<'a> {
             doc: Document::new(),
             stack: Vec::new(),
             version: XmlVersion::Implicit1_0,
+            run: None,
         }
     }
 
@@ -122,6 +134,9 @@ impl<'a> Parser<'a> {
                     return Err(self.error_at(at, message));
                 }
             };
+            if !matches!(event, Event::Text(_) | Event::GeneralRef(_)) {
+                self.flush_run()?;
+            }
             match event {
                 Event::Start(e) => {
                     let node = self.start_element(&e, start)?;
@@ -139,7 +154,7 @@ impl<'a> Parser<'a> {
                 }
                 Event::Text(t) => {
                     let content = t.xml_content(self.version);
-                    self.text_node(&content, start)?;
+                    self.extend_run(start, Segment::Text(content.into_owned()));
                 }
                 Event::CData(t) => {
                     if self.stack.is_empty() {
@@ -247,33 +262,51 @@ impl<'a> Parser<'a> {
         Ok(node)
     }
 
-    fn text_node(&mut self, content: &str, start: usize) -> Result<(), ParseError> {
-        let blank = content.chars().all(|c| c.is_ascii_whitespace());
+    fn extend_run(&mut self, start: usize, segment: Segment) {
+        let (_, segments) = self.run.get_or_insert_with(|| (start, Vec::new()));
+        match (segments.last_mut(), segment) {
+            (Some(Segment::Text(t)), Segment::Text(more)) => t.push_str(&more),
+            (_, segment) => segments.push(segment),
+        }
+    }
+
+    /// Adds the pending text run to the tree: whitespace-only runs are dropped (unless
+    /// [`ParseOptions::keep_blank_text`]), and outside the root element only they are allowed.
+    fn flush_run(&mut self) -> Result<(), ParseError> {
+        let Some((start, segments)) = self.run.take() else {
+            return Ok(());
+        };
+        let blank = segments.iter().all(|s| match s {
+            Segment::Text(t) => t.chars().all(|c| c.is_ascii_whitespace()),
+            Segment::Entity(_) => false,
+        });
         if self.stack.is_empty() {
             if blank {
                 return Ok(());
             }
-            let found: String = content.trim().chars().take(20).collect();
+            let found: String = segments
+                .iter()
+                .map(|s| match s {
+                    Segment::Text(t) => t.clone(),
+                    Segment::Entity(name) => format!("&{name};"),
+                })
+                .collect::<String>()
+                .trim()
+                .chars()
+                .take(20)
+                .collect();
             return Err(self.error_at(start, format!("found text \"{found}\" outside the root element; expected only elements, comments and processing instructions there")));
         }
         if blank && !self.options.keep_blank_text {
             return Ok(());
         }
-        self.push_text(content, start)
-    }
-
-    /// Appends text, merging with a preceding text node (entity references split text into
-    /// several events).
-    fn push_text(&mut self, content: &str, start: usize) -> Result<(), ParseError> {
-        let parent = self.parent();
-        if let Some(last) = self.doc.last_child(parent)
-            && let NodeKind::Text(t) = self.doc.kind(last)
-        {
-            let merged = format!("{t}{content}");
-            self.doc.set_text(last, &merged);
-            return Ok(());
+        for segment in segments {
+            let kind = match segment {
+                Segment::Text(t) => NodeKind::Text(t.into()),
+                Segment::Entity(name) => NodeKind::EntityRef(name.into()),
+            };
+            self.add(kind, start)?;
         }
-        self.add(NodeKind::Text(content.into()), start)?;
         Ok(())
     }
 
@@ -282,9 +315,6 @@ impl<'a> Parser<'a> {
         r: &quick_xml::events::BytesRef<'_>,
         start: usize,
     ) -> Result<(), ParseError> {
-        if self.stack.is_empty() {
-            return Err(self.error_at(start, "found an entity reference outside the root element"));
-        }
         let resolved: Option<String> = match r.resolve_char_ref() {
             Ok(Some(c)) if (c as u32) < 0x20 && !matches!(c, '\t' | '\n' | '\r') => {
                 return Err(self.error_at(
@@ -303,14 +333,12 @@ impl<'a> Parser<'a> {
             }
             Err(e) => return Err(self.error_at(start, describe_quick_xml_error(&e))),
         };
-        match resolved {
-            Some(text) => self.push_text(&text, start),
-            None => {
-                let name = r.xml_content(self.version).into_owned();
-                self.add(NodeKind::EntityRef(name.into()), start)?;
-                Ok(())
-            }
-        }
+        let segment = match resolved {
+            Some(text) => Segment::Text(text),
+            None => Segment::Entity(r.xml_content(self.version).into_owned()),
+        };
+        self.extend_run(start, segment);
+        Ok(())
     }
 }
 
@@ -614,6 +642,36 @@ mod tests {
         let deep = "<a>".repeat(MAX_DEPTH + 1) + &"</a>".repeat(MAX_DEPTH + 1);
         let e = Document::parse(&deep).unwrap_err();
         assert!(e.message.contains("nested deeper"), "{e}");
+    }
+
+    /// Whether text is blank is decided for the whole run between markup, not for the pieces
+    /// quick-xml splits at entity references; otherwise writing and reading back loses spaces
+    /// (found by the `cib_load` fuzz target).
+    #[test]
+    fn text_runs_split_by_references_keep_their_whitespace() {
+        let doc = Document::parse("<a>  &amp; b<b/>\n  x&gt;\n  </a>").unwrap();
+        let texts: Vec<String> = doc
+            .children(doc.root().unwrap())
+            .filter_map(|c| match doc.kind(c) {
+                NodeKind::Text(t) => Some(t.to_string()),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(texts, vec!["  & b", "\n  x>\n  "]);
+        let blank = Document::parse("<a>&#10; <b/></a>").unwrap();
+        assert_eq!(
+            blank.children(blank.root().unwrap()).count(),
+            1,
+            "a blank run is dropped"
+        );
+        for input in [
+            "<a>  &amp; b<b/>\n  x&gt;\n  </a>",
+            "<a><b>\n t=\"1\"/>\n </b></a>",
+        ] {
+            let once = Document::parse(input).unwrap().to_pretty_string();
+            let twice = Document::parse(&once).unwrap().to_pretty_string();
+            assert_eq!(once, twice, "writing {input:?} is stable");
+        }
     }
 
     #[test]
