@@ -22,7 +22,12 @@ fn install(dir: &TempDir) -> PathBuf {
     use std::os::unix::fs::PermissionsExt;
     std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
     let root = dir.path().join("ocf");
-    tandem_agents::install(&root, Path::new(env!("CARGO_BIN_EXE_tandem-agents"))).unwrap();
+    // A copy of the binary inside the world-readable directory: ocf-tester runs meta-data as
+    // `nobody`, who may not be able to reach the build directory (a checkout under /root).
+    let exe = dir.path().join("tandem-agents");
+    std::fs::copy(env!("CARGO_BIN_EXE_tandem-agents"), &exe).unwrap();
+    std::fs::set_permissions(&exe, std::fs::Permissions::from_mode(0o755)).unwrap();
+    tandem_agents::install(&root, &exe).unwrap();
     root.join("resource.d/tandem")
 }
 
