@@ -30,6 +30,9 @@ pub fn translate(mut args: Vec<OsString>) -> Result<Vec<OsString>, String> {
     if name == "cibadmin" {
         return cibadmin(args.split_off(1));
     }
+    if name == "crm_resource" {
+        return crate::cmd::resource::crm_resource_args(args.split_off(1));
+    }
     if let Some((_, words)) = TOOLS.iter().find(|(tool, _)| *tool == name) {
         let rest = args.split_off(1);
         args = vec![OsString::from("tandem")];

@@ -211,6 +211,20 @@ fn force_actions_use_the_cib_definition() {
         stderr(&out),
         "tandem: error: resource nosuch is not defined in the CIB\n"
     );
+    // Through a link named crm_resource, with its own flags.
+    let link = s.path("crm_resource");
+    std::os::unix::fs::symlink(env!("CARGO_BIN_EXE_tandem"), &link).unwrap();
+    let out = std::process::Command::new(&link)
+        .env("CIB_file", &cib)
+        .env("OCF_ROOT", &root)
+        .args(["--force-start", "-r", "echo", "--timeout=5s"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        stdout(&out),
+        "Operation start for echo (ocf:test:Echo) returned: 'ok' (0)\n \
+         >  stdout: word=two words timeout=5000 stick=100 level=none\n"
+    );
     // Without a CIB there is no definition to use.
     let out = tandem()
         .args(["resource", "force-start", "echo"])

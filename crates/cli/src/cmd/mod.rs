@@ -10,7 +10,7 @@ use crate::cibsource::CibSource;
 mod cib;
 pub mod configure;
 pub mod ra;
-mod resource;
+pub mod resource;
 mod simulate;
 pub mod verify;
 

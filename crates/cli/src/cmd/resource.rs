@@ -7,6 +7,7 @@
 //! operation (else `op_defaults`, else 20 s) go to the agent as the executor passes them.
 //! For a clone, its primitive is used; groups are refused, as crm_resource refuses them.
 
+use std::ffi::OsString;
 use std::process::ExitCode;
 
 use anyhow::{Context, bail};
@@ -171,4 +172,118 @@ pub fn report(req: &OpRequest, r: &OpResult) -> String {
         }
     }
     out
+}
+
+/// `crm_resource` → `tandem resource`, for the operations Tandem has: `--force-start`,
+/// `--force-stop`, `--force-check`, `--force-promote`, `--force-demote` with `-r/--resource`
+/// and `-T/--timeout`; `-V` is accepted. Anything else is refused with the list.
+pub fn crm_resource_args(rest: Vec<OsString>) -> Result<Vec<OsString>, String> {
+    let mut action: Option<&'static str> = None;
+    let mut rsc: Option<OsString> = None;
+    let mut timeout: Option<OsString> = None;
+    let mut passed: Vec<OsString> = Vec::new();
+    let mut it = rest.into_iter();
+    while let Some(arg) = it.next() {
+        let text = arg.to_string_lossy().into_owned();
+        let (flag, inline) = match text.split_once('=') {
+            Some((f, v)) if f.starts_with("--") => (f.to_string(), Some(OsString::from(v))),
+            _ => (text.clone(), None),
+        };
+        let mut value = |name: &str| {
+            inline
+                .clone()
+                .or_else(|| it.next())
+                .ok_or_else(|| format!("crm_resource: {name} needs a value"))
+        };
+        let force = match flag.as_str() {
+            "--force-start" => Some("force-start"),
+            "--force-stop" => Some("force-stop"),
+            "--force-check" => Some("force-check"),
+            "--force-promote" => Some("force-promote"),
+            "--force-demote" => Some("force-demote"),
+            _ => None,
+        };
+        match (force, flag.as_str()) {
+            (Some(a), _) => {
+                if action.is_some_and(|old| old != a) {
+                    return Err("crm_resource: give only one --force-* option".into());
+                }
+                action = Some(a);
+            }
+            (None, "-r" | "--resource") => rsc = Some(value(&flag)?),
+            (None, "-T" | "--timeout") => timeout = Some(value(&flag)?),
+            (None, "-V" | "--verbose" | "-Q" | "--quiet") => {}
+            (None, "-h" | "--help") => passed.push("--help".into()),
+            (None, other) => {
+                return Err(format!(
+                    "crm_resource: {other} is not supported by tandem yet (supported: --force-start, \
+                     --force-stop, --force-check, --force-promote, --force-demote with -r RSC and -T TIMEOUT)"
+                ));
+            }
+        }
+    }
+    let mut out: Vec<OsString> = vec!["tandem".into(), "resource".into()];
+    match (action, rsc) {
+        (Some(a), Some(r)) => {
+            out.push(a.into());
+            out.push(r);
+        }
+        (Some(_), None) => {
+            return Err("crm_resource: the --force-* options need -r RESOURCE".into());
+        }
+        (None, _) if passed.is_empty() => {
+            return Err(
+                "crm_resource: no operation given (tandem supports the --force-* options)".into(),
+            );
+        }
+        (None, _) => {}
+    }
+    if let Some(t) = timeout {
+        out.push("--timeout".into());
+        out.push(t);
+    }
+    out.extend(passed);
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tr(args: &[&str]) -> Result<Vec<String>, String> {
+        crm_resource_args(args.iter().map(OsString::from).collect()).map(|v| {
+            v.into_iter()
+                .map(|a| a.to_string_lossy().into_owned())
+                .collect()
+        })
+    }
+
+    #[test]
+    fn crm_resource_force_options() {
+        assert_eq!(
+            tr(&["--force-start", "-r", "vip", "-V"]).unwrap(),
+            ["tandem", "resource", "force-start", "vip"]
+        );
+        assert_eq!(
+            tr(&["--resource=db", "--force-check", "--timeout=30s"]).unwrap(),
+            [
+                "tandem",
+                "resource",
+                "force-check",
+                "db",
+                "--timeout",
+                "30s"
+            ]
+        );
+        assert_eq!(
+            tr(&["--force-stop"]).unwrap_err(),
+            "crm_resource: the --force-* options need -r RESOURCE"
+        );
+        assert!(
+            tr(&["-L"])
+                .unwrap_err()
+                .starts_with("crm_resource: -L is not supported by tandem yet")
+        );
+        assert!(tr(&[]).is_err());
+    }
 }
