@@ -123,6 +123,29 @@ fn query_as_json() {
 }
 
 #[test]
+fn a_malformed_cib_file_is_reported_with_line_and_column() {
+    let s = Scratch::new("cib");
+    let file = s.write(
+        "cib.xml",
+        "<cib epoch=\"1\">\n  <configuration>\n    <nodes>\n      <node id=\"1\" uname=node1/>\n",
+    );
+    let o = tandem()
+        .env("CIB_file", &file)
+        .args(["cib", "query"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        stderr(&o),
+        format!(
+            "tandem: error: {}:4:26: in <node>: found the value of attribute uname without \
+             quotes, expected it in `\"` or `'`\n",
+            file.display()
+        )
+    );
+    assert_eq!((stdout(&o).as_str(), code(&o)), ("", 1));
+}
+
+#[test]
 fn commands_that_need_a_cluster_say_so() {
     let o = tandem().args(["cib", "query"]).output().unwrap();
     assert_eq!(
