@@ -42,6 +42,9 @@ pub struct ActionCtx<'a> {
     pub freeze: bool,
     /// Resources whose definition changed on a node (restart there).
     pub changed: &'a [(RscIx, NodeIx)],
+    /// Resources that must restart where they are for another reason (a container whose
+    /// contents failed).
+    pub restart: &'a [(RscIx, NodeIx)],
 }
 
 /// Creates every action.
@@ -93,6 +96,7 @@ fn must_stop_on(w: &World, ctx: &ActionCtx<'_>, r: RscIx, n: NodeIx) -> bool {
         || rsc.multiply_active(&w.nodes)
         || w.nodes[n].unclean
         || ctx.changed.contains(&(r, n))
+        || ctx.restart.contains(&(r, n))
 }
 
 fn primitive_actions(w: &World, g: &mut Graph, ctx: &ActionCtx<'_>, r: RscIx, map: &mut ActionMap) {

@@ -132,6 +132,7 @@ pub fn unpack_constraints(w: &mut World, ctx: &Ctx<'_>) -> Constraints {
         }
     }
     group_colocations(w, &mut out.colocs);
+    crate::containers::container_constraints(w, &mut out);
     for (r, l, groups) in locations {
         apply_location_constraint(w, ctx, r, &l, &groups, &mut out);
     }

@@ -36,6 +36,7 @@ mod assign;
 mod assign_clone;
 mod build;
 pub mod constraints;
+mod containers;
 pub mod digest;
 pub mod execute;
 pub mod graph;
@@ -98,6 +99,7 @@ pub fn schedule(cib: &Cib, now: DateTime) -> Transition {
     let cons = constraints::unpack_constraints(&mut w, &ctx);
     scores::apply_history_bans(&mut w, &facts);
     let _expired = scores::apply_fail_counts(&mut w, now);
+    containers::share_bans(&mut w);
     scores::apply_node_health(&mut w, &options);
     scores::apply_stickiness(&mut w);
     let clone_nodes = status_text::clone_display_nodes(&w);
@@ -118,12 +120,14 @@ pub fn schedule(cib: &Cib, now: DateTime) -> Transition {
     assigner.run();
     let lines = std::mem::take(&mut assigner.lines);
     let changed = digest::changed_definitions(&w, cib, &facts, now);
+    let restart = containers::failed_contents(&w);
     let actx = actions::ActionCtx {
         options: &options,
         facts: &facts,
         quorum_stop,
         freeze,
         changed: &changed,
+        restart: &restart,
     };
     let mut graph = Graph::default();
     let mut map = actions::create_actions(&w, &mut graph, &actx);

@@ -85,6 +85,13 @@ pub fn apply_fail_counts(w: &mut World, now: DateTime) -> Vec<(RscIx, NodeIx)> {
     let last = last_failures(w);
     let mut expired = Vec::new();
     let mut bans = Vec::new();
+    // A container's failures include those of the resources inside it.
+    let mut contents: Vec<Vec<RscIx>> = vec![Vec::new(); w.rscs.len()];
+    for r in 0..w.rscs.len() {
+        if let Some(c) = crate::containers::container_of(w, r) {
+            contents[c].push(r);
+        }
+    }
     for (ix, r) in w.rscs.iter().enumerate() {
         if !r.is_primitive() {
             continue;
@@ -92,12 +99,14 @@ pub fn apply_fail_counts(w: &mut World, now: DateTime) -> Vec<(RscIx, NodeIx)> {
         for n in 0..w.nodes.len() {
             let mut count = 0i64;
             let mut newest = 0i64;
-            let name = strip_instance(&r.id).to_string();
-            if let Some(c) = counts.get(&(name.clone(), n)) {
-                count = (count + c).min(tandem_cib::INFINITY as i64);
-            }
-            if let Some(&t) = last.get(&(name, n)) {
-                newest = newest.max(t);
+            for &who in std::iter::once(&ix).chain(contents[ix].iter()) {
+                let name = strip_instance(&w.rscs[who].id).to_string();
+                if let Some(c) = counts.get(&(name.clone(), n)) {
+                    count = (count + c).min(tandem_cib::INFINITY as i64);
+                }
+                if let Some(&t) = last.get(&(name, n)) {
+                    newest = newest.max(t);
+                }
             }
             if count == 0 {
                 continue;

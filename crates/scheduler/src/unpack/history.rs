@@ -176,8 +176,17 @@ fn resolve(
 }
 
 fn attach(w: &mut World, r: RscIx, node: NodeIx, rep: &Replay) {
-    let active = rep.role.is_some_and(|role| role != Role::Stopped);
+    let mut active = rep.role.is_some_and(|role| role != Role::Stopped);
     let fencing = w.fencing_enabled;
+    // A failed stop inside a container is dealt with by recovering the container: the
+    // resource counts as stopped.
+    if rep.failed
+        && rep.failed_task.as_deref() == Some("stop")
+        && crate::containers::container_of(w, r).is_some()
+    {
+        active = false;
+        w.rscs[r].failed = true;
+    }
     let rsc = &mut w.rscs[r];
     if active {
         if !rsc.running_on.contains(&node) {
