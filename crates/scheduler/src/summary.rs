@@ -145,11 +145,8 @@ fn primitive_change(t: &Transition, r: RscIx, out: &mut Vec<Change>) {
                     String::new(),
                 );
             } else {
-                push(
-                    "Move",
-                    format!("{} -> {}", name(cur), name(n)),
-                    String::new(),
-                );
+                let (verb, note) = migration(t, r, cur);
+                push(verb, format!("{} -> {}", name(cur), name(n)), note);
             }
         }
         _ => {
@@ -158,6 +155,33 @@ fn primitive_change(t: &Transition, r: RscIx, out: &mut Vec<Change>) {
             }
         }
     }
+}
+
+/// Whether a move can be a live migration (`allow-migrate`, not on a node being fenced),
+/// and the note for one that cannot because an earlier group member cannot.
+fn migration(t: &Transition, r: RscIx, cur: usize) -> (&'static str, String) {
+    let w = &t.world;
+    let migratable = |x: RscIx| {
+        w.rscs[x]
+            .meta
+            .get("allow-migrate")
+            .and_then(|v| tandem_cib::types::parse_bool(v))
+            .unwrap_or(false)
+    };
+    if !migratable(r) || w.nodes[cur].unclean {
+        return ("Move", String::new());
+    }
+    if let Some(g) = w.group_of(r) {
+        for &m in &w.rscs[g].children {
+            if m == r {
+                break;
+            }
+            if !migratable(m) && w.rscs[m].is_active() && w.rscs[m].assigned != w.rscs[m].current() {
+                return ("Move", format!("due to unmigrateable {} stop", w.rscs[m].id));
+            }
+        }
+    }
+    ("Migrate", String::new())
 }
 
 /// Formats the changes as crm_simulate prints them (without the header).
