@@ -41,6 +41,20 @@ pub struct OrderC {
     pub one_or_more: Option<usize>,
 }
 
+/// An ordered set with `require-all=false`: "then" may start once any one member of
+/// "firsts" has.
+#[derive(Clone, Debug)]
+pub struct SetOneOrMore {
+    /// `one-or-more:SET-ID`, the name reasons print.
+    pub label: String,
+    pub firsts: Vec<RscIx>,
+    pub first_action: String,
+    pub thens: Vec<RscIx>,
+    pub then_action: String,
+    pub kind: OrderKind,
+    pub symmetrical: bool,
+}
+
 /// Everything the later stages use, by index.
 #[derive(Clone, Debug, Default)]
 pub struct Constraints {
@@ -49,6 +63,7 @@ pub struct Constraints {
     pub as_dependent: Vec<Vec<usize>>,
     pub as_primary: Vec<Vec<usize>>,
     pub orders: Vec<OrderC>,
+    pub one_or_more: Vec<SetOneOrMore>,
     /// (resource, node) pairs where discovery (probing) is disabled.
     pub no_discovery: Vec<(RscIx, NodeIx)>,
     /// Resources with an `exclusive` discovery constraint, and the nodes it names.
@@ -126,7 +141,7 @@ pub fn unpack_constraints(w: &mut World, ctx: &Ctx<'_>) -> Constraints {
                     }
                 }
                 Constraint::Colocation(c) => colocations(&res, c, &mut out.colocs),
-                Constraint::Order(o) => orders(&res, o, &mut out.orders),
+                Constraint::Order(o) => orders(&res, o, &mut out.orders, &mut out.one_or_more),
                 Constraint::Ticket(_) => {}
             }
         }
@@ -327,7 +342,7 @@ fn colocations(res: &Resolver<'_>, c: &CibColocation, out: &mut Vec<Coloc>) {
     }
 }
 
-fn orders(res: &Resolver<'_>, o: &CibOrder, out: &mut Vec<OrderC>) {
+fn orders(res: &Resolver<'_>, o: &CibOrder, out: &mut Vec<OrderC>, multi: &mut Vec<SetOneOrMore>) {
     let kind = o.effective_kind();
     let mut push = |first: RscIx, fa: &str, then: RscIx, ta: &str, one: Option<usize>| {
         if first == then {
@@ -393,10 +408,21 @@ fn orders(res: &Resolver<'_>, o: &CibOrder, out: &mut Vec<OrderC>) {
         } else {
             thens.clone()
         };
-        let one = (!require_all).then_some(1);
+        if !require_all {
+            multi.push(SetOneOrMore {
+                label: format!("one-or-more:{}", fs.id),
+                firsts: fl,
+                first_action: action(fs),
+                thens: tl,
+                then_action: action(ts),
+                kind,
+                symmetrical: o.effective_symmetrical(),
+            });
+            continue;
+        }
         for &f in &fl {
             for &t in &tl {
-                push(f, &action(fs), t, &action(ts), one);
+                push(f, &action(fs), t, &action(ts), None);
             }
         }
     }

@@ -53,6 +53,9 @@ pub fn create_orderings(w: &World, g: &mut Graph, map: &ActionMap, cons: &Constr
     for o in &cons.orders {
         constraint_ordering(w, g, map, o);
     }
+    for s in &cons.one_or_more {
+        set_one_or_more(g, map, s);
+    }
 }
 
 fn primitive_orderings(w: &World, g: &mut Graph, map: &ActionMap, r: RscIx) {
@@ -280,6 +283,30 @@ fn one_or_more_ordering(
     }
     for t in actions_for(map, o.then, &o.then_action, false) {
         g.order(p, t, fwd);
+    }
+}
+
+fn set_one_or_more(g: &mut Graph, map: &ActionMap, s: &crate::constraints::SetOneOrMore) {
+    let mut fwd = match s.kind {
+        OrderKind::Mandatory => Flags::MANDATORY,
+        OrderKind::Optional => Flags::ORDER_ONLY,
+        OrderKind::Serialize => return,
+    };
+    fwd.asymmetric = !s.symmetrical;
+    let mut a = crate::graph::Action::new(None, Task::OneOrMore, None);
+    a.pseudo = true;
+    a.min_inputs = 1;
+    a.label = Some(s.label.clone());
+    let p = g.add(a);
+    for &f in &s.firsts {
+        for fa in actions_for(map, f, &s.first_action, true) {
+            g.order(fa, p, Flags::MANDATORY);
+        }
+    }
+    for &t in &s.thens {
+        for ta in actions_for(map, t, &s.then_action, false) {
+            g.order(p, ta, fwd);
+        }
     }
 }
 

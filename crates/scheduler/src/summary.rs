@@ -176,8 +176,12 @@ fn migration(t: &Transition, r: RscIx, cur: usize) -> (&'static str, String) {
             if m == r {
                 break;
             }
-            if !migratable(m) && w.rscs[m].is_active() && w.rscs[m].assigned != w.rscs[m].current() {
-                return ("Move", format!("due to unmigrateable {} stop", w.rscs[m].id));
+            if !migratable(m) && w.rscs[m].is_active() && w.rscs[m].assigned != w.rscs[m].current()
+            {
+                return (
+                    "Move",
+                    format!("due to unmigrateable {} stop", w.rscs[m].id),
+                );
             }
         }
     }
