@@ -16,7 +16,7 @@
 use std::ffi::OsString;
 use std::future::Future;
 use std::io;
-use std::os::fd::OwnedFd;
+use std::os::fd::{AsFd, OwnedFd};
 use std::path::PathBuf;
 use std::process::{ExitStatus, Stdio};
 use std::time::{Duration, SystemTime};
@@ -42,6 +42,10 @@ pub const DEFAULT_KILL_GRACE: Duration = Duration::from_secs(2);
 /// How long to wait for the killed agent to be reaped after SIGKILL. SIGKILL cannot be
 /// caught; only a process stuck in uninterruptible sleep (a hung NFS mount) outlives this.
 pub const MAX_WAIT_AFTER_KILL: Duration = Duration::from_secs(10);
+
+/// The most reads of 16 KiB in the final drain of a pipe after the agent exited (4 MiB, well
+/// above any pipe's capacity, so only a writer that outlived the agent is cut short).
+const MAX_FINAL_READS: usize = 256;
 
 /// How long to wait, after the agent itself is gone, for the rest of its killed process group
 /// to die so it can be reaped (SIGKILL is delivered asynchronously).
@@ -181,8 +185,8 @@ pub async fn run(inv: Invocation, cancel: impl Future<Output = ()>) -> Outcome {
     };
     guard.disarm();
     reaper::untrack(pid);
-    out.drain();
-    err.drain();
+    out.drain_final();
+    err.drain_final();
     Outcome {
         exit,
         truncated: out.truncated || err.truncated,
@@ -334,6 +338,30 @@ impl Capture {
     }
 }
 
+impl Capture {
+    /// Reads what is in the pipe now, straight from the descriptor: tokio only attempts a read
+    /// once its reactor has seen the pipe readable, and after the agent has exited nothing
+    /// must depend on when that happens (the exit reason is usually the last line written).
+    fn drain_final(&mut self) {
+        let Some(rx) = self.rx.take() else { return };
+        let mut chunk = [0u8; 16 * 1024];
+        // Bounded: the pipe holds at most its capacity, a writer that outlived the agent
+        // must not keep us here.
+        for _ in 0..MAX_FINAL_READS {
+            match rustix::io::read(rx.as_fd(), &mut chunk) {
+                Ok(0) => return,
+                Ok(n) => {
+                    let room = self.limit.saturating_sub(self.buf.len());
+                    self.buf.extend_from_slice(&chunk[..n.min(room)]);
+                    self.truncated |= n > room;
+                }
+                Err(rustix::io::Errno::INTR) => {}
+                Err(_) => return, // EAGAIN: nothing more right now
+            }
+        }
+    }
+}
+
 async fn readable(c: &Capture) {
     match &c.rx {
         Some(rx) => {
@@ -366,6 +394,27 @@ mod tests {
         assert_eq!(out.stdout, b"out\n");
         assert_eq!(out.stderr, b"err\n");
         assert!(!out.truncated);
+    }
+
+    /// The last bytes an agent writes before exiting are never lost, however the exit and
+    /// the pipe's readiness race (run many times to give the race its chances).
+    #[tokio::test]
+    async fn output_written_just_before_exit_is_kept() {
+        for _ in 0..100 {
+            let out = run(
+                sh(
+                    "printf out; printf 'ocf-exit-reason:tail' >&2; exit 1",
+                    5000,
+                ),
+                std::future::pending(),
+            )
+            .await;
+            assert_eq!(out.exit, Exit::Code(1));
+            assert_eq!(
+                (out.stdout.as_slice(), out.stderr.as_slice()),
+                (&b"out"[..], &b"ocf-exit-reason:tail"[..])
+            );
+        }
     }
 
     #[tokio::test]
