@@ -385,3 +385,67 @@ fn metadata_runs_without_privileges_or_parameters() {
         );
     }
 }
+
+/// The daemon's path: `ocf:tandem:IPaddr` installed under an OCF root and run by
+/// tandem-exec, with the results the cluster expects for each step.
+#[test]
+fn through_the_executor() {
+    use tandem_exec::{AgentId, ExecConfig, ExecStatus, OcfRc, OpRequest, Runner};
+    if !require_root() {
+        return;
+    }
+    let tmp = TempDir::new("tdm-ipaddr-exec");
+    let root = tmp.path().join("ocf");
+    tandem_agents::install(&root, std::path::Path::new(AGENT)).unwrap();
+    let (a, _b) = NetNs::pair();
+    a.exec(&["ip", "addr", "add", "192.0.2.1/24", "dev", "va"]);
+    let results = a.within(move || {
+        let runner = Runner::new(ExecConfig {
+            ocf_root: root,
+            ..ExecConfig::default()
+        });
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let agent = AgentId::ocf("tandem", "IPaddr").unwrap();
+        let op = |action: &str, interval: u64| {
+            OpRequest::new("vip", agent.clone(), action)
+                .interval_ms(interval)
+                .param("ip", "192.0.2.10")
+                // One announcement, sent before start returns: no background process, so
+                // nothing is written under /run.
+                .param("arp_count", "1")
+        };
+        let steps = [
+            op("monitor", 0),
+            op("start", 0),
+            op("monitor", 10_000),
+            op("monitor", 0),
+            op("stop", 0),
+            op("monitor", 10_000),
+        ];
+        steps
+            .iter()
+            .map(|req| {
+                let r = rt.block_on(runner.run(req, std::future::pending()));
+                (r.rc, r.status, r.stderr)
+            })
+            .collect::<Vec<_>>()
+    });
+    let want = [
+        OcfRc::NotRunning,
+        OcfRc::Ok,
+        OcfRc::Ok,
+        OcfRc::Ok,
+        OcfRc::Ok,
+        OcfRc::NotRunning,
+    ];
+    for (i, ((rc, status, stderr), want)) in results.iter().zip(want).enumerate() {
+        assert_eq!(
+            (*rc, *status),
+            (want, ExecStatus::Done),
+            "step {i}: {stderr}"
+        );
+    }
+}

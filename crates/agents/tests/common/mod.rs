@@ -131,6 +131,24 @@ impl NetNs {
         c
     }
 
+    /// Runs `f` on a thread that has entered this namespace: processes it spawns are born
+    /// inside the namespace (namespaces belong to threads; children inherit the spawner's).
+    pub fn within<T: Send + 'static>(&self, f: impl FnOnce() -> T + Send + 'static) -> T {
+        use std::os::fd::AsFd;
+        let path = format!("/var/run/netns/{}", self.name);
+        std::thread::spawn(move || {
+            let file = std::fs::File::open(&path).unwrap();
+            rustix::thread::move_into_link_name_space(
+                file.as_fd(),
+                Some(rustix::thread::LinkNameSpaceType::Network),
+            )
+            .unwrap();
+            f()
+        })
+        .join()
+        .unwrap_or_else(|e| std::panic::resume_unwind(e))
+    }
+
     /// The MAC address of an interface.
     pub fn mac(&self, dev: &str) -> String {
         self.exec(&["cat", &format!("/sys/class/net/{dev}/address")])
