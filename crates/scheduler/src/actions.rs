@@ -122,7 +122,7 @@ fn primitive_actions(w: &World, g: &mut Graph, ctx: &ActionCtx<'_>, r: RscIx, ma
         if node.unclean && ctx.options.fencing_enabled {
             a.pseudo = true;
             a.runnable = controllable || rsc.blocked;
-        } else if node.unclean || (!controllable && !a.optional) {
+        } else if node.unclean || (!controllable && !a.optional) || rsc.blocked {
             a.runnable = false;
         }
         let ix = g.add(a);

@@ -201,8 +201,7 @@ impl Graph {
             return false;
         }
         act.runnable = false;
-        // Why it cannot run explains more than why it was wanted.
-        if reason.is_some() {
+        if act.reason.is_none() {
             act.reason = reason;
         }
         true
