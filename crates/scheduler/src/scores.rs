@@ -193,11 +193,9 @@ pub fn apply_stickiness(w: &mut World) {
             continue;
         }
         let n = r.running_on[0];
-        let slot = &mut w.rscs[ix].allowed[n];
-        if let Some(s) = slot {
+        // In an opt-in cluster stickiness does not let a resource onto a node it may not use.
+        if let Some(s) = &mut w.rscs[ix].allowed[n] {
             *s += stick;
-        } else {
-            *slot = Some(stick);
         }
     }
 }
