@@ -173,10 +173,10 @@ impl crate::model::Rsc {
 
 fn stop_reason(w: &World, ctx: &ActionCtx<'_>, r: RscIx) -> String {
     let rsc = &w.rscs[r];
-    if ctx.quorum_stop {
+    if ctx.quorum_stop && !rsc.is_fencing_device && rsc.requires != crate::model::Requires::Nothing
+    {
         return "no quorum".to_string();
     }
-    let _ = rsc;
     "node availability".to_string()
 }
 

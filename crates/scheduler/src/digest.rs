@@ -70,6 +70,9 @@ pub fn changed_definitions(
         let Some(h) = state.resources.get(s.history) else {
             continue;
         };
+        if agent_changed(rsc, h) || s.replay.pending.as_deref() == Some("start") {
+            continue;
+        }
         let start = h
             .ops
             .iter()
@@ -87,6 +90,52 @@ pub fn changed_definitions(
         };
         let params = node_params(w, s.rsc, s.node, now);
         if &params_digest(&params) != recorded {
+            out.push((s.rsc, s.node));
+        }
+    }
+    out
+}
+
+/// The history was written by a different agent (class, provider or type) than configured.
+fn agent_changed(rsc: &crate::model::Rsc, h: &tandem_cib::status::ResourceHistory) -> bool {
+    let differs = |recorded: &Option<String>, configured: Option<&str>| {
+        recorded.as_deref().is_some_and(|r| Some(r) != configured)
+    };
+    !rsc.agent.class.is_empty()
+        && (differs(&h.class, Some(&rsc.agent.class))
+            || differs(&h.agent, Some(&rsc.agent.kind))
+            || (h.class.is_some() && h.provider.as_deref() != rsc.agent.provider.as_deref()))
+}
+
+/// Resources that must restart where they run without a "definition change" to report: the
+/// agent changed, or a start was still in flight.
+pub fn must_restart(
+    w: &World,
+    cib: &Cib,
+    facts: &HistoryFacts,
+    now: DateTime,
+) -> Vec<(RscIx, NodeIx)> {
+    let mut out = Vec::new();
+    for s in &facts.seen {
+        let rsc = &w.rscs[s.rsc];
+        if !rsc.running_on.contains(&s.node) || rsc.orphan || !rsc.managed {
+            continue;
+        }
+        let Some(h) = cib
+            .status
+            .nodes
+            .get(s.state)
+            .and_then(|st| st.resources.get(s.history))
+        else {
+            continue;
+        };
+        let pending_start_changed = s.replay.pending.as_deref() == Some("start")
+            && h.ops
+                .iter()
+                .filter(|o| o.operation == "start" && o.op_status == -1)
+                .filter_map(|o| o.op_digest.as_ref())
+                .any(|d| *d != params_digest(&node_params(w, s.rsc, s.node, now)));
+        if agent_changed(rsc, h) || pending_start_changed {
             out.push((s.rsc, s.node));
         }
     }

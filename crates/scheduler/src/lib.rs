@@ -120,7 +120,8 @@ pub fn schedule(cib: &Cib, now: DateTime) -> Transition {
     assigner.run();
     let lines = std::mem::take(&mut assigner.lines);
     let changed = digest::changed_definitions(&w, cib, &facts, now);
-    let restart = containers::failed_contents(&w);
+    let mut restart = containers::failed_contents(&w);
+    restart.extend(digest::must_restart(&w, cib, &facts, now));
     let actx = actions::ActionCtx {
         options: &options,
         facts: &facts,
