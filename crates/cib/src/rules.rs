@@ -262,8 +262,8 @@ impl AttrExpr {
 pub fn compare(l: &str, r: &str, t: ValueType) -> Ordering {
     match t {
         ValueType::String => l.to_ascii_lowercase().cmp(&r.to_ascii_lowercase()),
-        ValueType::Integer => match (l.trim().parse::<i64>(), r.trim().parse::<i64>()) {
-            (Ok(a), Ok(b)) => a.cmp(&b),
+        ValueType::Integer => match (parse_integer(l), parse_integer(r)) {
+            (Some(a), Some(b)) => a.cmp(&b),
             _ => compare(l, r, ValueType::Number),
         },
         ValueType::Number => match (l.trim().parse::<f64>(), r.trim().parse::<f64>()) {
@@ -272,6 +272,18 @@ pub fn compare(l: &str, r: &str, t: ValueType) -> Ordering {
         },
         ValueType::Version => compare_versions(l, r),
     }
+}
+
+/// An integer as Pacemaker reads one for `type="integer"`: a decimal number is truncated
+/// (`3.6` is 3).
+fn parse_integer(v: &str) -> Option<i64> {
+    let v = v.trim();
+    v.parse::<i64>().ok().or_else(|| {
+        v.parse::<f64>()
+            .ok()
+            .filter(|f| f.is_finite())
+            .map(|f| f.trunc() as i64)
+    })
 }
 
 /// Compares dotted version strings numerically, field by field (`3.10 > 3.9`).

@@ -147,7 +147,7 @@ fn resolve(
                 anonymous_instance(w, ctx, clone, base, node, active)
             }
         }
-        (None, None) if active => Some(orphan(w, h)),
+        (None, None) if active => Some(orphan(w, h, ctx.options.stop_removed_resources)),
         (None, None) => None,
     };
     let ban_target = match (direct, clone_children.get(base).copied()) {
@@ -329,13 +329,15 @@ fn new_orphan_instance(w: &mut World, ctx: &Ctx<'_>, clone: RscIx, base: &str, n
     ix
 }
 
-fn orphan(w: &mut World, h: &ResourceHistory) -> RscIx {
+fn orphan(w: &mut World, h: &ResourceHistory, stop_removed: bool) -> RscIx {
     if let Some(r) = w.rsc(&h.id) {
         return r;
     }
     let ix = w.rscs.len();
     let mut rsc = new_rsc(&h.id, &h.id, Variant::Primitive, None, ix, w.nodes.len());
     rsc.orphan = true;
+    // With stop-removed-resources=false a removed resource is left alone where it runs.
+    rsc.managed = stop_removed;
     rsc.agent = Agent {
         class: h.class.clone().unwrap_or_default(),
         provider: h.provider.clone(),

@@ -191,7 +191,9 @@ fn apply_op(r: &mut Replay, op: &OpHistory, rctx: &ReplayCtx<'_>) {
         Ok(role) => {
             if let Some(role) = role {
                 let was_failed_stop = r.failed_task.as_deref() == Some("stop");
-                if !(was_failed_stop && role != Role::Stopped) {
+                // A recurring monitor that succeeds again does not undo an earlier failure.
+                let recurring = op.operation == "monitor" && op.interval_ms > 0;
+                if !(was_failed_stop && role != Role::Stopped) && !(recurring && r.failed) {
                     r.failed = false;
                     r.on_fail = None;
                     r.severity = None;
@@ -223,7 +225,11 @@ fn apply_op(r: &mut Replay, op: &OpHistory, rctx: &ReplayCtx<'_>) {
                 return;
             }
             if on_fail == OnFail::Ignore {
-                r.role = Some(r.role.unwrap_or(Role::Started).max(Role::Started));
+                r.role = Some(if op.operation == "stop" {
+                    Role::Stopped
+                } else {
+                    r.role.unwrap_or(Role::Started).max(Role::Started)
+                });
                 return;
             }
             r.failed = true;
