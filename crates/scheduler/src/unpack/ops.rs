@@ -212,11 +212,15 @@ fn apply_op(r: &mut Replay, op: &OpHistory, rctx: &ReplayCtx<'_>) {
             if expired(op, rctx) {
                 return;
             }
-            let on_fail = (rctx.on_fail_for)(&op.operation, op.interval_ms);
-            if sev == Severity::Hard {
+            let mut on_fail = (rctx.on_fail_for)(&op.operation, op.interval_ms);
+            // An agent the executor cannot find at all is not a failure one may ignore.
+            if op.op_status == status::NOT_INSTALLED && on_fail == OnFail::Ignore {
+                on_fail = OnFail::Restart;
+            }
+            if sev == Severity::Hard && on_fail != OnFail::Ignore {
                 r.ban = true;
             }
-            if sev == Severity::Fatal {
+            if sev == Severity::Fatal && on_fail != OnFail::Ignore {
                 r.fatal = true;
             }
             if is_probe(op) && op.rc_code == rc::NOT_INSTALLED {
