@@ -111,7 +111,10 @@ fn primitive_actions(w: &World, g: &mut Graph, ctx: &ActionCtx<'_>, r: RscIx, ma
             if rsc.assigned.is_none() {
                 a.reason = Some(stop_reason(w, ctx, r));
             }
-            if rsc.multiply_active(&w.nodes) && rsc.failed && rsc.reason_multiple() {
+            if rsc.multiply_active(&w.nodes)
+                && rsc.multiple_active == crate::model::MultipleActive::StopUnexpected
+                && rsc.reason_multiple()
+            {
                 a.reason = Some("being multiply active".to_string());
             }
             if ctx.changed.contains(&(r, n)) && rsc.assigned == Some(n) {

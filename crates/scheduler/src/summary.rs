@@ -74,11 +74,14 @@ fn primitive_change(t: &Transition, r: RscIx, out: &mut Vec<Change>) {
     }
     if rsc.multiply_active(&w.nodes) {
         match (rsc.assigned, start) {
-            (Some(n), Some(s)) if s.runnable && rsc.running_on.contains(&n) && rsc.failed => push(
-                "Recover",
-                name(n),
-                "due to being multiply active".to_string(),
-            ),
+            (Some(n), Some(s)) if s.runnable && rsc.running_on.contains(&n) && rsc.failed => {
+                let note = if rsc.multiple_active == crate::model::MultipleActive::StopUnexpected {
+                    "due to being multiply active".to_string()
+                } else {
+                    String::new()
+                };
+                push("Recover", name(n), note)
+            }
             (Some(n), Some(s)) if s.runnable && rsc.running_on.contains(&n) => {
                 push("Restart", name(n), String::new())
             }

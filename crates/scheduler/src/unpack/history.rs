@@ -57,10 +57,15 @@ pub fn unpack_history(w: &mut World, ctx: &Ctx<'_>) -> HistoryFacts {
     }
     for r in 0..w.rscs.len() {
         let rsc = &w.rscs[r];
-        if rsc.multiple_active == crate::model::MultipleActive::Block
-            && rsc.multiply_active(&w.nodes)
-        {
-            w.rscs[r].blocked = true;
+        let multiple = rsc.multiply_active(&w.nodes);
+        match rsc.multiple_active {
+            crate::model::MultipleActive::Block if multiple => w.rscs[r].blocked = true,
+            crate::model::MultipleActive::StopOnly if multiple => w.rscs[r].stop_on_fail = true,
+            _ => {}
+        }
+        // Resources on a node in maintenance are left exactly as they are.
+        if w.rscs[r].running_on.iter().any(|&n| w.nodes[n].maintenance) {
+            w.rscs[r].managed = false;
         }
     }
     facts
