@@ -63,8 +63,9 @@ pub fn create_actions(w: &World, g: &mut Graph, ctx: &ActionCtx<'_>) -> ActionMa
     map
 }
 
-fn can_fence(w: &World, ctx: &ActionCtx<'_>) -> bool {
-    w.have_quorum || ctx.options.no_quorum_policy == NoQuorumPolicy::Ignore
+/// Fencing needs quorum, except for a node still in our partition (it can be shot from here).
+pub fn can_fence(w: &World, options: &ClusterOptions, n: NodeIx) -> bool {
+    w.have_quorum || options.no_quorum_policy == NoQuorumPolicy::Ignore || w.nodes[n].online
 }
 
 fn create_fencing(w: &World, g: &mut Graph, ctx: &ActionCtx<'_>, map: &mut ActionMap) {
@@ -77,7 +78,7 @@ fn create_fencing(w: &World, g: &mut Graph, ctx: &ActionCtx<'_>, map: &mut Actio
         };
         let mut a = Action::new(None, Task::Fence, Some(n));
         a.optional = false;
-        a.runnable = can_fence(w, ctx);
+        a.runnable = can_fence(w, ctx.options, n);
         a.reason = Some(reason.clone());
         a.fence_action = Some(ctx.options.fencing_action.clone());
         a.timeout_ms = ctx.options.fencing_timeout_ms;
@@ -176,7 +177,14 @@ impl crate::model::Rsc {
 
 fn stop_reason(w: &World, ctx: &ActionCtx<'_>, r: RscIx) -> String {
     let rsc = &w.rscs[r];
-    if ctx.quorum_stop && !rsc.is_fencing_device && rsc.requires != crate::model::Requires::Nothing
+    let on_lost_node = rsc
+        .running_on
+        .iter()
+        .any(|&n| w.nodes[n].unclean && w.can_fence(n));
+    if ctx.quorum_stop
+        && !on_lost_node
+        && !rsc.is_fencing_device
+        && rsc.requires != crate::model::Requires::Nothing
     {
         return "no quorum".to_string();
     }

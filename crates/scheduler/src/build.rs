@@ -31,6 +31,7 @@ pub struct Ctx<'a> {
 pub fn build_world(ctx: &Ctx<'_>) -> World {
     let mut w = World {
         fencing_enabled: ctx.options.fencing_enabled,
+        ignore_quorum: ctx.options.no_quorum_policy == tandem_cib::options::NoQuorumPolicy::Ignore,
         ..World::default()
     };
     for n in &ctx.cib.config.nodes {

@@ -82,6 +82,24 @@ impl Transition {
     }
 }
 
+/// Failed resources on an unclean node that cannot be fenced (no quorum) are stuck there:
+/// their failed stop can only be resolved by fencing.
+fn block_on_unfenceable(w: &mut World, options: &ClusterOptions) {
+    if !options.fencing_enabled {
+        return;
+    }
+    for r in 0..w.rscs.len() {
+        let stuck = w.rscs[r].failed
+            && w.rscs[r]
+                .running_on
+                .iter()
+                .any(|&n| w.nodes[n].unclean && !actions::can_fence(w, options, n));
+        if stuck {
+            w.rscs[r].blocked = true;
+        }
+    }
+}
+
 /// Schedules `cib` at time `now`.
 pub fn schedule(cib: &Cib, now: DateTime) -> Transition {
     let mut problems = Problems::default();
@@ -95,6 +113,7 @@ pub fn schedule(cib: &Cib, now: DateTime) -> Transition {
     unpack::nodes::unpack_nodes(&mut w, &ctx);
     let facts = unpack::history::unpack_history(&mut w, &ctx);
     unpack::nodes::finish_usability(&mut w);
+    block_on_unfenceable(&mut w, &options);
     scores::init_tables(&mut w, options.symmetric_cluster);
     let cons = constraints::unpack_constraints(&mut w, &ctx);
     scores::apply_history_bans(&mut w, &facts);

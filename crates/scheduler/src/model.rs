@@ -231,10 +231,18 @@ pub struct World {
     pub node_by_name: BTreeMap<String, NodeIx>,
     pub have_quorum: bool,
     pub fencing_enabled: bool,
+    /// `no-quorum-policy=ignore`: fencing goes ahead without quorum.
+    pub ignore_quorum: bool,
     pub dc: Option<NodeIx>,
 }
 
 impl World {
+    /// Whether node `n` can be fenced from this partition: with quorum (or the policy says
+    /// to ignore its loss), or when the node is still in the partition.
+    pub fn can_fence(&self, n: NodeIx) -> bool {
+        self.fencing_enabled && (self.have_quorum || self.ignore_quorum || self.nodes[n].online)
+    }
+
     pub fn node_named(&self, name: &str) -> Option<NodeIx> {
         self.node_by_name.get(name).copied()
     }

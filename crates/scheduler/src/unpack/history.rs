@@ -183,6 +183,11 @@ fn resolve(
 fn attach(w: &mut World, r: RscIx, node: NodeIx, rep: &Replay) {
     let mut active = rep.role.is_some_and(|role| role != Role::Stopped);
     let fencing = w.fencing_enabled;
+    // Fencing the node recovers a soft failure there; a hard one (agent missing, bad
+    // configuration) stays on record.
+    let fenceable = w.nodes[node].unclean
+        && fencing
+        && rep.severity == Some(crate::unpack::ops::Severity::Soft);
     // A failed stop inside a container is dealt with by recovering the container: the
     // resource counts as stopped.
     if rep.failed
@@ -209,7 +214,7 @@ fn attach(w: &mut World, r: RscIx, node: NodeIx, rep: &Replay) {
         return;
     }
     // Fencing the node recovers whatever failed there: the resource simply moves.
-    if w.nodes[node].unclean && fencing {
+    if fenceable {
         return;
     }
     rsc.failed = true;
