@@ -193,7 +193,7 @@ fn apply_op(r: &mut Replay, op: &OpHistory, rctx: &ReplayCtx<'_>) {
                 let was_failed_stop = r.failed_task.as_deref() == Some("stop");
                 // A recurring monitor that succeeds again does not undo an earlier failure.
                 let recurring = op.operation == "monitor" && op.interval_ms > 0;
-                if !(was_failed_stop && role != Role::Stopped) && !(recurring && r.failed) {
+                if !((was_failed_stop && role != Role::Stopped) || (recurring && r.failed)) {
                     r.failed = false;
                     r.on_fail = None;
                     r.severity = None;
