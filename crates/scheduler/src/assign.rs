@@ -378,19 +378,19 @@ impl Assigner<'_> {
         if candidates.is_empty() {
             return None;
         }
-        let best = candidates.iter().map(|&(_, s)| s).max()?;
-        if let Some(cur) = rsc.current()
-            && rsc.running_on.len() == 1
-            && !self.group_failed(r)
-            && candidates.iter().any(|&(n, s)| n == cur && s == best)
-        {
-            return Some(cur);
-        }
-        candidates.sort_by(|a, b| self.cmp_nodes(*a, *b));
+        let current = rsc.current().filter(|_| rsc.running_on.len() == 1);
+        candidates.sort_by(|a, b| self.cmp_nodes(*a, *b, current));
         candidates.first().map(|&(n, _)| n)
     }
 
-    fn cmp_nodes(&self, a: (NodeIx, Score), b: (NodeIx, Score)) -> std::cmp::Ordering {
+    /// Best first: higher score; then (balanced/utilization) more free capacity; then fewer
+    /// resources assigned; then the node the resource is on; then by name.
+    fn cmp_nodes(
+        &self,
+        a: (NodeIx, Score),
+        b: (NodeIx, Score),
+        current: Option<NodeIx>,
+    ) -> std::cmp::Ordering {
         let na = &self.w.nodes[a.0];
         let nb = &self.w.nodes[b.0];
         b.1.cmp(&a.1)
@@ -404,6 +404,7 @@ impl Assigner<'_> {
                 PlacementStrategy::Minimal => std::cmp::Ordering::Equal,
                 _ => na.assigned_count.cmp(&nb.assigned_count),
             })
+            .then_with(|| (Some(b.0) == current).cmp(&(Some(a.0) == current)))
             .then_with(|| na.uname.cmp(&nb.uname))
     }
 
@@ -449,16 +450,6 @@ impl Assigner<'_> {
             return total;
         }
         rsc.utilization.clone()
-    }
-
-    /// A member of `r`'s group failed: the group does not hold on to its current node.
-    fn group_failed(&self, r: RscIx) -> bool {
-        self.w.group_of(r).is_some_and(|g| {
-            self.w.rscs[g]
-                .children
-                .iter()
-                .any(|&m| self.w.rscs[m].failed)
-        })
     }
 
     /// `need` plus the utilization of unassigned resources mandatorily colocated with `r`.

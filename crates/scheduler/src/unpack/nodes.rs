@@ -55,6 +55,8 @@ pub fn unpack_nodes(w: &mut World, ctx: &Ctx<'_>) {
             state.is_some_and(|s| membership(s) == Membership::Member && s.controller_up());
         apply_verdict(node, verdict, seen_up);
         node.is_dc = dc_uuid.is_some_and(|d| d == node.id);
+        node.attrs
+            .insert("#is_dc".to_string(), node.is_dc.to_string());
         if node.attr("standby").and_then(parse_bool) == Some(true) {
             node.standby = true;
         }
