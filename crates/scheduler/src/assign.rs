@@ -47,41 +47,46 @@ impl Assigner<'_> {
         }
     }
 
+    /// Assignment order: higher priority first; then resources already active; then the
+    /// higher score on the current (or best) node; then configuration order.
     fn sorted_tops(&self) -> Vec<RscIx> {
         let w = &*self.w;
-        let mut tops: Vec<(usize, RscIx)> = w.tops.iter().copied().enumerate().collect();
         let key = |r: RscIx| -> (i64, bool, Score) {
             let prims = w.primitives_of(r);
             let current = prims.iter().find_map(|&p| w.rscs[p].current());
-            let score = match current {
-                Some(n) => prims
-                    .first()
-                    .and_then(|&p| w.rscs[p].allowed[n])
-                    .unwrap_or(Score::MINUS_INFINITY),
-                None => prims
-                    .first()
-                    .map(|&p| {
-                        w.rscs[p]
-                            .allowed
-                            .iter()
-                            .flatten()
-                            .copied()
-                            .max()
-                            .unwrap_or(Score::MINUS_INFINITY)
-                    })
-                    .unwrap_or(Score::MINUS_INFINITY),
+            // A clone is judged by its own table (its instances' stickiness is theirs).
+            let table_of = if w.rscs[r].variant == Variant::Clone {
+                Some(r)
+            } else {
+                prims.first().copied()
             };
+            let score = table_of
+                .map(|t| match current {
+                    Some(n) => w.rscs[t].allowed[n].unwrap_or(Score::MINUS_INFINITY),
+                    None => w.rscs[t]
+                        .allowed
+                        .iter()
+                        .flatten()
+                        .copied()
+                        .max()
+                        .unwrap_or(Score::MINUS_INFINITY),
+                })
+                .unwrap_or(Score::MINUS_INFINITY);
             (w.rscs[r].priority, current.is_some(), score)
         };
-        tops.sort_by(|&(ia, a), &(ib, b)| {
-            let (pa, ca, sa) = key(a);
-            let (pb, cb, sb) = key(b);
-            pb.cmp(&pa)
-                .then(cb.cmp(&ca))
-                .then(sb.cmp(&sa))
-                .then(ia.cmp(&ib))
+        let mut tops: Vec<(usize, RscIx, (i64, bool, Score))> = w
+            .tops
+            .iter()
+            .enumerate()
+            .map(|(i, &r)| (i, r, key(r)))
+            .collect();
+        tops.sort_by(|(ia, _, (pa, ca, sa)), (ib, _, (pb, cb, sb))| {
+            pb.cmp(pa)
+                .then(cb.cmp(ca))
+                .then(sb.cmp(sa))
+                .then(ia.cmp(ib))
         });
-        tops.into_iter().map(|(_, r)| r).collect()
+        tops.into_iter().map(|(_, r, _)| r).collect()
     }
 
     /// Assigns the unit `r` belongs to (its group or clone), then `r`.
