@@ -1,0 +1,9 @@
+//! tandem-totem (docs written below once the protocol lands)
+
+pub mod authkey;
+pub mod config;
+pub mod quorum;
+pub mod seal;
+
+/// A node id from the nodelist (`nodeid`), never 0.
+pub type NodeId = u32;
