@@ -14,6 +14,13 @@ const TOOLS: &[(&str, &[&str])] = &[
     ("crm_verify", &["verify"]),
     // crm_simulate's flags (-x, -L, -S, -s, -Q, -t, -q, -u, -d, -f, -i, -G) are `tandem simulate`'s.
     ("crm_simulate", &["simulate"]),
+    ("corosync-quorumtool", &["quorum"]),
+    ("corosync-cmapctl", &["cmap"]),
+    ("corosync-cfgtool", &["links"]),
+    (
+        "corosync-keygen",
+        &["keygen", "-k", "/etc/corosync/authkey"],
+    ),
 ];
 
 /// Rewrites the argument vector of a compatibility invocation into a `tandem` one. An error

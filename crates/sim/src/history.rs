@@ -61,7 +61,12 @@ impl History {
     /// Deliveries of one incarnation grouped by ring, in delivery order.
     pub fn by_ring(&self, inc: Incarnation) -> BTreeMap<RingId, Vec<&Delivered>> {
         let mut m: BTreeMap<RingId, Vec<&Delivered>> = BTreeMap::new();
-        for d in self.deliveries.get(&inc).map(|v| v.as_slice()).unwrap_or(&[]) {
+        for d in self
+            .deliveries
+            .get(&inc)
+            .map(|v| v.as_slice())
+            .unwrap_or(&[])
+        {
             m.entry(d.ring).or_default().push(d);
         }
         m

@@ -66,7 +66,10 @@ pub fn run_seed(seed: u64, knobs: tandem_totem::Knobs) -> Outcome {
 
 /// The seeds to run: `TANDEM_SIM_SEED` (one seed, replay) or `start..start + count`.
 pub fn seeds(start: u64, count: u64) -> Vec<u64> {
-    match std::env::var("TANDEM_SIM_SEED").ok().and_then(|s| s.parse().ok()) {
+    match std::env::var("TANDEM_SIM_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+    {
         Some(s) => vec![s],
         None => (start..start + count).collect(),
     }

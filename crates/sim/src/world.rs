@@ -57,8 +57,18 @@ impl Scenario {
 
 #[derive(Debug, Clone)]
 enum Event {
-    Packet { to: usize, link: u8, bytes: Vec<u8>, forged: bool },
-    Timer { node: usize, kind: TimerKind, at: Time, boot: u32 },
+    Packet {
+        to: usize,
+        link: u8,
+        bytes: Vec<u8>,
+        forged: bool,
+    },
+    Timer {
+        node: usize,
+        kind: TimerKind,
+        at: Time,
+        boot: u32,
+    },
     Crash(usize),
     Restart(usize),
     Partition(Vec<u8>),
@@ -111,7 +121,9 @@ fn config_text(sc: &Scenario) -> String {
         sc.token_ms
     );
     for i in 1..=sc.nodes {
-        s.push_str(&format!(" node {{\n  nodeid: {i}\n  ring0_addr: 127.0.0.{i}\n"));
+        s.push_str(&format!(
+            " node {{\n  nodeid: {i}\n  ring0_addr: 127.0.0.{i}\n"
+        ));
         if sc.links == 2 {
             s.push_str(&format!("  ring1_addr: 127.0.1.{i}\n"));
         }
@@ -123,7 +135,8 @@ fn config_text(sc: &Scenario) -> String {
 
 impl World {
     pub fn new(seed: u64, sc: Scenario) -> World {
-        let cfg = ClusterConfig::from_text("sim.conf", &config_text(&sc)).expect("generated config is valid");
+        let cfg = ClusterConfig::from_text("sim.conf", &config_text(&sc))
+            .expect("generated config is valid");
         let key = AuthKey::from_bytes((0..128u32).map(|i| (i * 37 + 11) as u8).collect(), "sim")
             .expect("fixed test key is valid");
         let timing = cfg.timing();
@@ -133,7 +146,14 @@ impl World {
             seq: 0,
             queue: BTreeMap::new(),
             nodes: (1..=sc.nodes as NodeId)
-                .map(|id| SimNode { id, totem: None, boot: 0, disk_ring_seq: 0, timers: BTreeMap::new(), sent: 0 })
+                .map(|id| SimNode {
+                    id,
+                    totem: None,
+                    boot: 0,
+                    disk_ring_seq: 0,
+                    timers: BTreeMap::new(),
+                    sent: 0,
+                })
                 .collect(),
             side: vec![0; sc.nodes],
             links_down: BTreeSet::new(),
@@ -158,7 +178,10 @@ impl World {
     }
 
     fn inc(&self, i: usize) -> Incarnation {
-        Incarnation { node: self.nodes[i].id, boot: self.nodes[i].boot }
+        Incarnation {
+            node: self.nodes[i].id,
+            boot: self.nodes[i].boot,
+        }
     }
 
     /// Schedules the whole run and executes it.
@@ -199,7 +222,10 @@ impl World {
                 }
             }
         }
-        self.history.alive_at_end = (0..n).filter(|i| self.nodes[*i].totem.is_some()).map(|i| self.inc(i)).collect();
+        self.history.alive_at_end = (0..n)
+            .filter(|i| self.nodes[*i].totem.is_some())
+            .map(|i| self.inc(i))
+            .collect();
         self.snapshot();
     }
 
@@ -233,12 +259,27 @@ impl World {
     }
 
     fn step(&mut self, e: Event) {
-        if self.trace && !matches!(e, Event::Packet { .. } | Event::Timer { .. } | Event::Broadcast(_)) {
+        if self.trace
+            && !matches!(
+                e,
+                Event::Packet { .. } | Event::Timer { .. } | Event::Broadcast(_)
+            )
+        {
             eprintln!("{:>10.3} ms  EVENT {e:?}", self.now as f64 / 1000.0);
         }
         match e {
-            Event::Packet { to, link, bytes, forged } => self.deliver_packet(to, link, bytes, forged),
-            Event::Timer { node, kind, at, boot } => {
+            Event::Packet {
+                to,
+                link,
+                bytes,
+                forged,
+            } => self.deliver_packet(to, link, bytes, forged),
+            Event::Timer {
+                node,
+                kind,
+                at,
+                boot,
+            } => {
                 let n = &mut self.nodes[node];
                 if n.boot == boot && n.timers.get(&kind) == Some(&at) && n.totem.is_some() {
                     n.timers.remove(&kind);
@@ -263,7 +304,9 @@ impl World {
             Event::Calm => self.calm(),
             Event::Snapshot => self.snapshot(),
             Event::ProbeKill => {
-                let alive: Vec<usize> = (0..self.sc.nodes).filter(|i| self.nodes[*i].totem.is_some()).collect();
+                let alive: Vec<usize> = (0..self.sc.nodes)
+                    .filter(|i| self.nodes[*i].totem.is_some())
+                    .collect();
                 if alive.len() >= 2 {
                     let i = alive[self.rng.random_range(0..alive.len())];
                     self.history.probe_kill = Some((self.nodes[i].id, self.now));
@@ -311,8 +354,9 @@ impl World {
         let n = &mut self.nodes[i];
         n.boot += 1;
         let boot_id = self.now * 16 + u64::from(n.boot);
-        let mut p = Params::from_config(&self.cfg, n.id, boot_id, self.key.clone(), n.disk_ring_seq)
-            .expect("node is in the nodelist");
+        let mut p =
+            Params::from_config(&self.cfg, n.id, boot_id, self.key.clone(), n.disk_ring_seq)
+                .expect("node is in the nodelist");
         p.knobs = self.sc.knobs;
         n.totem = Some(Totem::new(p));
         self.input(i, Input::Start);
@@ -321,7 +365,10 @@ impl World {
 
     fn broadcast(&mut self, i: usize) {
         if self.now < self.broadcasts_until {
-            let next = self.now + self.rng.random_range(ms(1)..=ms(2 * self.sc.broadcast_every_ms));
+            let next = self.now
+                + self
+                    .rng
+                    .random_range(ms(1)..=ms(2 * self.sc.broadcast_every_ms));
             self.at(next, Event::Broadcast(i));
         }
         if self.nodes[i].totem.is_none() {
@@ -330,8 +377,16 @@ impl World {
         let inc = self.inc(i);
         self.nodes[i].sent += 1;
         let payload = format!("{}:{}:{}", inc.node, inc.boot, self.nodes[i].sent).into_bytes();
-        self.history.broadcasts.insert(payload.clone(), (inc.node, inc, self.now));
-        self.input(i, Input::Broadcast { group: "sim".into(), payload });
+        self.history
+            .broadcasts
+            .insert(payload.clone(), (inc.node, inc, self.now));
+        self.input(
+            i,
+            Input::Broadcast {
+                group: "sim".into(),
+                payload,
+            },
+        );
     }
 
     /// Replays, forgeries and garbage aimed at a random node.
@@ -347,8 +402,9 @@ impl World {
             }
             1 => {
                 // Sealed with another cluster's key, claiming to be node 1.
-                let other = AuthKey::from_bytes((0..128u32).map(|i| (i * 13 + 5) as u8).collect(), "x")
-                    .expect("fixed key");
+                let other =
+                    AuthKey::from_bytes((0..128u32).map(|i| (i * 13 + 5) as u8).collect(), "x")
+                        .expect("fixed key");
                 let mut s = Sealer::new(&other, "sim", 1, self.rng.random());
                 (s.seal(b"forged"), true)
             }
@@ -364,11 +420,21 @@ impl World {
                 ((0..len).map(|_| self.rng.random()).collect(), true)
             }
         };
-        self.at(self.now + 1, Event::Packet { to, link, bytes, forged });
+        self.at(
+            self.now + 1,
+            Event::Packet {
+                to,
+                link,
+                bytes,
+                forged,
+            },
+        );
     }
 
     fn deliver_packet(&mut self, to: usize, link: u8, bytes: Vec<u8>, forged: bool) {
-        let Some(t) = self.nodes[to].totem.as_ref() else { return };
+        let Some(t) = self.nodes[to].totem.as_ref() else {
+            return;
+        };
         let before = t.status().stats.rejected_total();
         self.input(to, Input::Packet { link, bytes });
         if forged
@@ -381,7 +447,9 @@ impl World {
 
     fn input(&mut self, i: usize, input: Input) {
         let now = self.now;
-        let Some(t) = self.nodes[i].totem.as_mut() else { return };
+        let Some(t) = self.nodes[i].totem.as_mut() else {
+            return;
+        };
         let outs = t.handle(now, input);
         for o in outs {
             self.output(i, o);
@@ -395,7 +463,15 @@ impl World {
                 let n = &mut self.nodes[i];
                 n.timers.insert(timer, at);
                 let boot = n.boot;
-                self.at(at.max(self.now), Event::Timer { node: i, kind: timer, at, boot });
+                self.at(
+                    at.max(self.now),
+                    Event::Timer {
+                        node: i,
+                        kind: timer,
+                        at,
+                        boot,
+                    },
+                );
             }
             Output::PersistRingSeq(s) => {
                 let d = &mut self.nodes[i].disk_ring_seq;
@@ -403,23 +479,41 @@ impl World {
             }
             Output::ViewInstalled(view) => {
                 let inc = self.inc(i);
-                self.history.views.entry(inc).or_default().push(Installed { at: self.now, view });
+                self.history
+                    .views
+                    .entry(inc)
+                    .or_default()
+                    .push(Installed { at: self.now, view });
             }
             Output::Deliver(d) => {
                 let inc = self.inc(i);
-                self.history.deliveries.entry(inc).or_default().push(Delivered {
-                    at: self.now,
-                    ring: d.ring,
-                    seq: d.seq,
-                    key: (d.sender, d.sender_boot, d.local_id),
-                    payload: d.payload,
-                });
+                self.history
+                    .deliveries
+                    .entry(inc)
+                    .or_default()
+                    .push(Delivered {
+                        at: self.now,
+                        ring: d.ring,
+                        seq: d.seq,
+                        key: (d.sender, d.sender_boot, d.local_id),
+                        payload: d.payload,
+                    });
             }
             Output::Log(l) if self.trace => {
-                eprintln!("{:>10.3} ms  node {} [{}] {}", self.now as f64 / 1000.0, self.nodes[i].id, l.subsys, l.text);
+                eprintln!(
+                    "{:>10.3} ms  node {} [{}] {}",
+                    self.now as f64 / 1000.0,
+                    self.nodes[i].id,
+                    l.subsys,
+                    l.text
+                );
             }
             Output::Refused(r) if self.trace => {
-                eprintln!("{:>10.3} ms  node {} REFUSED {r}", self.now as f64 / 1000.0, self.nodes[i].id);
+                eprintln!(
+                    "{:>10.3} ms  node {} REFUSED {r}",
+                    self.now as f64 / 1000.0,
+                    self.nodes[i].id
+                );
             }
             Output::GroupChanged { .. }
             | Output::QuorumChanged { .. }
@@ -445,7 +539,15 @@ impl World {
         let copies = if self.rng.random_bool(self.dup) { 2 } else { 1 };
         for _ in 0..copies {
             let delay = self.rng.random_range(20..=self.sc.max_delay_us.max(21));
-            self.at(self.now + delay, Event::Packet { to, link, bytes: bytes.clone(), forged: false });
+            self.at(
+                self.now + delay,
+                Event::Packet {
+                    to,
+                    link,
+                    bytes: bytes.clone(),
+                    forged: false,
+                },
+            );
         }
     }
 }

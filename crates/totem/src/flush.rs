@@ -56,7 +56,10 @@ pub fn plan(reports: &[(NodeId, Report)]) -> BTreeMap<RingId, RingPlan> {
         let low = members.iter().map(|(_, r)| r.delivered).min().unwrap_or(0);
         let holders: Vec<(NodeId, Vec<(u64, u64)>)> =
             members.iter().map(|(id, r)| (*id, ranges_of(r))).collect();
-        let mut all: Vec<(u64, u64)> = holders.iter().flat_map(|(_, v)| v.iter().copied()).collect();
+        let mut all: Vec<(u64, u64)> = holders
+            .iter()
+            .flat_map(|(_, v)| v.iter().copied())
+            .collect();
         all.sort_unstable();
         let mut cutoff = low;
         for (a, b) in all {
@@ -64,7 +67,14 @@ pub fn plan(reports: &[(NodeId, Report)]) -> BTreeMap<RingId, RingPlan> {
                 cutoff = b;
             }
         }
-        out.insert(ring, RingPlan { low, cutoff, holders });
+        out.insert(
+            ring,
+            RingPlan {
+                low,
+                cutoff,
+                holders,
+            },
+        );
     }
     out
 }
@@ -101,7 +111,11 @@ mod tests {
     #[test]
     fn separate_old_rings_get_separate_plans() {
         let p = plan(&[(1, rep(4, 1, 3, &[(5, 6)])), (2, rep(8, 1, 0, &[]))]);
-        assert_eq!(p[&RingId { rep: 1, seq: 4 }].cutoff, 3, "4 is missing everywhere");
+        assert_eq!(
+            p[&RingId { rep: 1, seq: 4 }].cutoff,
+            3,
+            "4 is missing everywhere"
+        );
         assert_eq!(p[&RingId { rep: 1, seq: 8 }].cutoff, 0);
     }
 }

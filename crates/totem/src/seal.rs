@@ -208,7 +208,11 @@ impl Opener {
     }
 
     fn mark_seen(&mut self, sender: NodeId, boot_id: u64, seq: u64) {
-        let fresh = Window { boot_id, top: seq, seen: [0; WINDOW_WORDS] };
+        let fresh = Window {
+            boot_id,
+            top: seq,
+            seen: [0; WINDOW_WORDS],
+        };
         let w = self.windows.entry(sender).or_insert(fresh);
         if boot_id > w.boot_id {
             *w = fresh;
@@ -232,7 +236,11 @@ fn shift_window(seen: &mut [u64; WINDOW_WORDS], by: u64) {
     let bits = (by % 64) as u32;
     for i in (0..WINDOW_WORDS).rev() {
         let lo = if i >= words { seen[i - words] } else { 0 };
-        let carry = if bits > 0 && i > words { seen[i - words - 1] >> (64 - bits) } else { 0 };
+        let carry = if bits > 0 && i > words {
+            seen[i - words - 1] >> (64 - bits)
+        } else {
+            0
+        };
         seen[i] = if bits > 0 { (lo << bits) | carry } else { lo };
     }
 }
@@ -297,7 +305,11 @@ mod tests {
         for _ in 0..(REPLAY_WINDOW + 10) {
             o.open(&old.seal(b"b")).unwrap();
         }
-        assert_eq!(o.open(&mid[0]), Err(Reject::Replay), "too old for the window");
+        assert_eq!(
+            o.open(&mid[0]),
+            Err(Reject::Replay),
+            "too old for the window"
+        );
         assert_eq!(
             o.open(&early),
             Err(Reject::Replay),

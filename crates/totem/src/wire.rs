@@ -99,14 +99,27 @@ pub struct Commit {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Body {
     /// An application message for a process group.
-    App { group: String, payload: Vec<u8> },
+    App {
+        group: String,
+        payload: Vec<u8>,
+    },
     /// First message of every member in a new view: its groups, votequorum nodeinfo, and
     /// per sender the last (boot, local id) it delivered (for duplicate suppression).
-    Sync { groups: Vec<String>, info: NodeInfo, delivered: Vec<(NodeId, u64, u64)> },
-    Join { group: String },
-    Leave { group: String },
+    Sync {
+        groups: Vec<String>,
+        info: NodeInfo,
+        delivered: Vec<(NodeId, u64, u64)>,
+    },
+    Join {
+        group: String,
+    },
+    Leave {
+        group: String,
+    },
     /// `tandem quorum -e N`.
-    SetExpected { votes: u32 },
+    SetExpected {
+        votes: u32,
+    },
 }
 
 /// A member asks the sequencer to order a message.
@@ -161,7 +174,9 @@ impl Message {
             Body::App { group, payload } => {
                 group.len() <= MAX_GROUP_NAME && payload.len() <= MAX_PAYLOAD_BYTES
             }
-            Body::Sync { groups, delivered, .. } => {
+            Body::Sync {
+                groups, delivered, ..
+            } => {
                 groups.len() <= MAX_GROUPS
                     && groups.iter().all(|g| g.len() <= MAX_GROUP_NAME)
                     && delivered.len() <= crate::config::MAX_NODES
@@ -169,7 +184,8 @@ impl Message {
             Body::Join { group } | Body::Leave { group } => group.len() <= MAX_GROUP_NAME,
             Body::SetExpected { .. } => true,
         };
-        let report_ok = |r: &Report| r.extra.len() <= MAX_REPORT_RANGES && r.held_from <= r.delivered + 1;
+        let report_ok =
+            |r: &Report| r.extra.len() <= MAX_REPORT_RANGES && r.held_from <= r.delivered + 1;
         match self {
             Message::Hello(_) | Message::Reject { .. } | Message::Ack { .. } => true,
             Message::Propose(p) => p.members.len() <= crate::config::MAX_NODES,
@@ -208,13 +224,19 @@ mod tests {
             sender: 2,
             sender_boot: 77,
             local_id: 5,
-            body: Body::App { group: "cib".into(), payload: vec![1, 2, 3] },
+            body: Body::App {
+                group: "cib".into(),
+                payload: vec![1, 2, 3],
+            },
         });
         assert_eq!(Message::decode(&m.encode()), Some(m.clone()));
         let mut trailing = m.encode();
         trailing.push(0);
         assert_eq!(Message::decode(&trailing), None);
-        let big = Message::Nack { ring: RingId::default(), seqs: vec![1; MAX_NACK_SEQS + 1] };
+        let big = Message::Nack {
+            ring: RingId::default(),
+            seqs: vec![1; MAX_NACK_SEQS + 1],
+        };
         assert_eq!(Message::decode(&big.encode()), None);
     }
 

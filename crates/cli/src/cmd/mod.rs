@@ -13,6 +13,11 @@ pub mod ra;
 pub mod resource;
 mod simulate;
 pub mod verify;
+mod cmap;
+mod daemon;
+mod keygen;
+mod links;
+mod quorum;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -59,6 +64,16 @@ pub enum Command {
     Ra(ra::RaArgs),
     /// Resource actions; `force-*` run one action here, bypassing the cluster (like `crm_resource`).
     Resource(resource::ResourceArgs),
+    /// Run this node's daemon (membership, ordered delivery, quorum) until SIGTERM.
+    Daemon(daemon::DaemonArgs),
+    /// Quorum and membership (like `corosync-quorumtool`).
+    Quorum(quorum::QuorumArgs),
+    /// Runtime and configuration keys (like `corosync-cmapctl`).
+    Cmap(cmap::CmapArgs),
+    /// Link status (like `corosync-cfgtool -s`).
+    Links(links::LinksArgs),
+    /// Write a new authkey (like `corosync-keygen`).
+    Keygen(keygen::KeygenArgs),
 }
 
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
@@ -74,5 +89,10 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Some(Command::Configure(args)) => configure::run(args, &source),
         Some(Command::Ra(args)) => ra::run(args),
         Some(Command::Resource(args)) => resource::run(args, &source),
+        Some(Command::Daemon(a)) => daemon::run(a, cli.run_dir),
+        Some(Command::Quorum(a)) => quorum::run(a, &cli.run_dir),
+        Some(Command::Cmap(a)) => cmap::run(a, &cli.run_dir),
+        Some(Command::Links(a)) => links::run(a, &cli.run_dir),
+        Some(Command::Keygen(a)) => keygen::run(a),
     }
 }

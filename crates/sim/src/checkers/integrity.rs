@@ -11,7 +11,10 @@ pub fn check(h: &History) -> Vec<Violation> {
     if h.forged_accepted > 0 {
         out.push(Violation {
             checker: "integrity",
-            detail: format!("{} forged or tampered packets were accepted", h.forged_accepted),
+            detail: format!(
+                "{} forged or tampered packets were accepted",
+                h.forged_accepted
+            ),
         });
     }
     for (inc, dels) in &h.deliveries {
@@ -30,7 +33,13 @@ pub fn check(h: &History) -> Vec<Violation> {
                 Some((sender, _, _)) if *sender == d.key.0 => {}
                 other => out.push(Violation {
                     checker: "integrity",
-                    detail: format!("node {} delivered {:?} from {} that was not broadcast by it ({:?})", inc.node, String::from_utf8_lossy(&d.payload), d.key.0, other.map(|o| o.0)),
+                    detail: format!(
+                        "node {} delivered {:?} from {} that was not broadcast by it ({:?})",
+                        inc.node,
+                        String::from_utf8_lossy(&d.payload),
+                        d.key.0,
+                        other.map(|o| o.0)
+                    ),
                 }),
             }
         }

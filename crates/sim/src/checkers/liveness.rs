@@ -17,9 +17,16 @@ const SLACK: u64 = ms(100);
 
 pub fn check(h: &History) -> Vec<Violation> {
     let mut out = Vec::new();
-    let v = |detail: String| Violation { checker: "liveness", detail };
+    let v = |detail: String| Violation {
+        checker: "liveness",
+        detail,
+    };
     for (i, (t, snap)) in h.snapshots.iter().enumerate() {
-        let label = if i == 0 { "after the calm phase converged" } else { "at the end" };
+        let label = if i == 0 {
+            "after the calm phase converged"
+        } else {
+            "at the end"
+        };
         let alive: Vec<NodeId> = snap.iter().map(|s| s.0).collect();
         for (id, ring, members, forming) in snap {
             if *forming || *members != alive || *ring != snap[0].1 {
@@ -34,11 +41,18 @@ pub fn check(h: &History) -> Vec<Violation> {
     if let Some((killed, at)) = h.probe_kill {
         for inc in &h.alive_at_end {
             let views = h.views.get(inc).map(|v| v.as_slice()).unwrap_or(&[]);
-            let had_it = views.iter().rev().find(|v| v.at <= at).is_some_and(|v| v.view.members.contains(&killed));
+            let had_it = views
+                .iter()
+                .rev()
+                .find(|v| v.at <= at)
+                .is_some_and(|v| v.view.members.contains(&killed));
             if !had_it {
                 continue;
             }
-            match views.iter().find(|v| v.at > at && !v.view.members.contains(&killed)) {
+            match views
+                .iter()
+                .find(|v| v.at > at && !v.view.members.contains(&killed))
+            {
                 Some(v) if v.at - at <= h.detection_bound + SLACK => {}
                 Some(x) => out.push(v(format!(
                     "node {} removed killed node {killed} after {} ms (bound {} ms)",
@@ -46,13 +60,21 @@ pub fn check(h: &History) -> Vec<Violation> {
                     (x.at - at) / 1000,
                     (h.detection_bound + SLACK) / 1000
                 ))),
-                None => out.push(v(format!("node {} never removed killed node {killed}", inc.node))),
+                None => out.push(v(format!(
+                    "node {} never removed killed node {killed}",
+                    inc.node
+                ))),
             }
         }
     }
     // A sender's message may have been delivered in a view the sender was cut off from;
     // it is then suppressed as a duplicate when resubmitted. Not lost is what matters.
-    let delivered: BTreeSet<&Vec<u8>> = h.deliveries.values().flatten().map(|d| &d.payload).collect();
+    let delivered: BTreeSet<&Vec<u8>> = h
+        .deliveries
+        .values()
+        .flatten()
+        .map(|d| &d.payload)
+        .collect();
     let survivors: BTreeSet<_> = h.alive_at_end.iter().copied().collect();
     for inc in &survivors {
         let missing: Vec<String> = h
@@ -63,7 +85,10 @@ pub fn check(h: &History) -> Vec<Violation> {
             .take(5)
             .collect();
         if !missing.is_empty() {
-            out.push(v(format!("node {} broadcasts were never delivered anywhere: {missing:?}", inc.node)));
+            out.push(v(format!(
+                "node {} broadcasts were never delivered anywhere: {missing:?}",
+                inc.node
+            )));
         }
     }
     out

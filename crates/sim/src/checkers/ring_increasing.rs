@@ -15,7 +15,10 @@ pub fn check(h: &History) -> Vec<Violation> {
             {
                 out.push(Violation {
                     checker: "ring_increasing",
-                    detail: format!("node {} (boot {}) installed ring {} after ring {}", inc.node, inc.boot, v.view.ring, prev),
+                    detail: format!(
+                        "node {} (boot {}) installed ring {} after ring {}",
+                        inc.node, inc.boot, v.view.ring, prev
+                    ),
                 });
             }
             last.insert(inc.node, v.view.ring);

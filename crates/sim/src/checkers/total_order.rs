@@ -18,7 +18,10 @@ pub fn check(h: &History) -> Vec<Violation> {
             match at.get(&d.seq) {
                 Some(k) if *k != d.key => out.push(Violation {
                     checker: "total_order",
-                    detail: format!("ring {} seq {}: node {} delivered {:?}, another node {:?}", d.ring, d.seq, inc.node, d.key, k),
+                    detail: format!(
+                        "ring {} seq {}: node {} delivered {:?}, another node {:?}",
+                        d.ring, d.seq, inc.node, d.key, k
+                    ),
                 }),
                 Some(_) => {}
                 None => {

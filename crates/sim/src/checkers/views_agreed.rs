@@ -29,7 +29,10 @@ pub fn check(h: &History) -> Vec<Violation> {
             if !v.view.members.contains(&inc.node) {
                 out.push(Violation {
                     checker: "views_agreed",
-                    detail: format!("node {} installed ring {} without itself", inc.node, v.view.ring),
+                    detail: format!(
+                        "node {} installed ring {} without itself",
+                        inc.node, v.view.ring
+                    ),
                 });
             }
         }

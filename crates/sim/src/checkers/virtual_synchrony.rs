@@ -11,12 +11,16 @@ use crate::history::{History, Incarnation, MsgKey};
 pub fn check(h: &History) -> Vec<Violation> {
     let mut out = Vec::new();
     // (V, V') → [(incarnation, messages delivered in V)]
-    let mut passes: BTreeMap<(RingId, RingId), Vec<(Incarnation, BTreeSet<MsgKey>)>> = BTreeMap::new();
+    let mut passes: BTreeMap<(RingId, RingId), Vec<(Incarnation, BTreeSet<MsgKey>)>> =
+        BTreeMap::new();
     for (inc, views) in &h.views {
         let by_ring = h.by_ring(*inc);
         for pair in views.windows(2) {
             let (v, next) = (pair[0].view.ring, pair[1].view.ring);
-            let set: BTreeSet<MsgKey> = by_ring.get(&v).map(|d| d.iter().map(|d| d.key).collect()).unwrap_or_default();
+            let set: BTreeSet<MsgKey> = by_ring
+                .get(&v)
+                .map(|d| d.iter().map(|d| d.key).collect())
+                .unwrap_or_default();
             passes.entry((v, next)).or_default().push((*inc, set));
         }
     }

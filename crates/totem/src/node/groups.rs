@@ -7,11 +7,10 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-
 use super::{Level, Output, Totem};
 use crate::NodeId;
 use crate::quorum::{NodeInfo, QuorumEffects};
-use crate::wire::{Body, RingId, MAX_GROUPS, MAX_GROUP_NAME};
+use crate::wire::{Body, MAX_GROUP_NAME, MAX_GROUPS, RingId};
 
 #[derive(Debug, Clone, Default)]
 pub(super) struct Groups {
@@ -42,10 +41,17 @@ impl Groups {
 
 impl Totem {
     fn group_changed(&mut self, group: &str) {
-        let members: Vec<NodeId> =
-            self.groups.members.get(group).map(|m| m.iter().copied().collect()).unwrap_or_default();
+        let members: Vec<NodeId> = self
+            .groups
+            .members
+            .get(group)
+            .map(|m| m.iter().copied().collect())
+            .unwrap_or_default();
         if self.groups.local.contains(group) {
-            self.out.push(Output::GroupChanged { group: group.to_string(), members });
+            self.out.push(Output::GroupChanged {
+                group: group.to_string(),
+                members,
+            });
         }
     }
 
@@ -67,10 +73,28 @@ impl Totem {
         self.groups.sync_done = false;
         let groups: Vec<String> = self.groups.local.iter().cloned().collect();
         let info = self.quorum.nodeinfo();
-        let delivered = self.last_delivered.iter().map(|(n, (b, l))| (*n, *b, *l)).collect();
+        let delivered = self
+            .last_delivered
+            .iter()
+            .map(|(n, (b, l))| (*n, *b, *l))
+            .collect();
         self.held.clear();
-        if self.queue(Body::Sync { groups, info, delivered }, true).is_err() {
-            self.log(Level::Error, "MAIN", "sync message could not be queued".into());
+        if self
+            .queue(
+                Body::Sync {
+                    groups,
+                    info,
+                    delivered,
+                },
+                true,
+            )
+            .is_err()
+        {
+            self.log(
+                Level::Error,
+                "MAIN",
+                "sync message could not be queued".into(),
+            );
         }
     }
 
@@ -83,7 +107,10 @@ impl Totem {
         info: NodeInfo,
         delivered: Vec<(NodeId, u64, u64)>,
     ) -> bool {
-        if ring != self.ring || !self.members.contains(&from) || self.groups.synced.contains_key(&from) {
+        if ring != self.ring
+            || !self.members.contains(&from)
+            || self.groups.synced.contains_key(&from)
+        {
             return false; // a sync of the old view delivered during the flush, or a repeat
         }
         let mut changed = Vec::new();
@@ -93,7 +120,13 @@ impl Totem {
             }
         }
         for g in groups {
-            if self.groups.members.entry(g.clone()).or_default().insert(from) {
+            if self
+                .groups
+                .members
+                .entry(g.clone())
+                .or_default()
+                .insert(from)
+            {
                 changed.push(g);
             }
         }
@@ -103,7 +136,12 @@ impl Totem {
         let fx = self.quorum.on_nodeinfo(from, info);
         self.quorum_effects(fx);
         self.groups.synced.insert(from, delivered);
-        if self.groups.sync_done || !self.members.iter().all(|m| self.groups.synced.contains_key(m)) {
+        if self.groups.sync_done
+            || !self
+                .members
+                .iter()
+                .all(|m| self.groups.synced.contains_key(m))
+        {
             return false;
         }
         self.groups.sync_done = true;
@@ -119,25 +157,41 @@ impl Totem {
         {
             self.pending.retain(|p| p.local_id() > l || p.is_sync());
         }
-        self.log(Level::Notice, "MAIN", "Completed service synchronization, ready to provide service.".into());
+        self.log(
+            Level::Notice,
+            "MAIN",
+            "Completed service synchronization, ready to provide service.".into(),
+        );
         true
     }
 
     pub(super) fn on_group_join(&mut self, from: NodeId, group: String) {
-        if self.groups.members.entry(group.clone()).or_default().insert(from) {
+        if self
+            .groups
+            .members
+            .entry(group.clone())
+            .or_default()
+            .insert(from)
+        {
             self.group_changed(&group);
         }
     }
 
     pub(super) fn on_group_leave(&mut self, from: NodeId, group: String) {
-        if self.groups.members.get_mut(&group).is_some_and(|m| m.remove(&from)) {
+        if self
+            .groups
+            .members
+            .get_mut(&group)
+            .is_some_and(|m| m.remove(&from))
+        {
             self.group_changed(&group);
         }
     }
 
     pub(super) fn join_group(&mut self, group: String) {
         if group.len() > MAX_GROUP_NAME {
-            self.out.push(Output::Refused(super::Refused::GroupName(MAX_GROUP_NAME)));
+            self.out
+                .push(Output::Refused(super::Refused::GroupName(MAX_GROUP_NAME)));
             return;
         }
         if self.groups.local.len() >= MAX_GROUPS || !self.groups.local.insert(group.clone()) {

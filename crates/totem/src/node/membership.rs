@@ -18,11 +18,15 @@ use super::order::RingLog;
 use super::{Level, Output, Phase, Totem, ViewChange, ms};
 use crate::NodeId;
 use crate::flush;
-use crate::wire::{Commit, Message, Propose, Report, RingId, MAX_REPORT_RANGES};
+use crate::wire::{Commit, MAX_REPORT_RANGES, Message, Propose, Report, RingId};
 
 impl Totem {
     pub(super) fn start_gather(&mut self, reason: &str) {
-        self.log(Level::Debug, "TOTEM", format!("entering GATHER state from {}: {reason}", self.phase.name()));
+        self.log(
+            Level::Debug,
+            "TOTEM",
+            format!("entering GATHER state from {}: {reason}", self.phase.name()),
+        );
         self.log.frozen = true;
         self.phase = Phase::Gather { since: self.now };
         self.attempt_since = self.now;
@@ -50,9 +54,12 @@ impl Totem {
         let stuck_on: Vec<NodeId> = match &self.phase {
             Phase::Operational => return,
             Phase::Gather { .. } => self.alive_set().into_iter().take(1).collect(),
-            Phase::Proposing { proposal, accepts } => {
-                proposal.members.iter().copied().filter(|m| !accepts.contains_key(m)).collect()
-            }
+            Phase::Proposing { proposal, accepts } => proposal
+                .members
+                .iter()
+                .copied()
+                .filter(|m| !accepts.contains_key(m))
+                .collect(),
             Phase::Accepted { proposal } => vec![proposal.ring.rep],
             Phase::Recovering { .. } => Vec::new(),
         };
@@ -61,7 +68,11 @@ impl Totem {
             if let Some(p) = self.peers.get_mut(&id) {
                 p.excluded_until = until;
             }
-            self.log(Level::Notice, "TOTEM", format!("no consensus with node {id}; forming without it"));
+            self.log(
+                Level::Notice,
+                "TOTEM",
+                format!("no consensus with node {id}; forming without it"),
+            );
         }
         self.start_gather("consensus timeout");
     }
@@ -84,8 +95,10 @@ impl Totem {
                 let h = self.peers.get(&rep).and_then(|p| p.hello.as_ref())?;
                 // Abandoned: it knows of our proposal yet neither installed nor pursues it.
                 // (If it installed it, our commit was lost: retransmitting Accept fetches it.)
-                (h.max_ring_seq >= proposal.ring.seq && h.ring != proposal.ring && h.proposal != Some(proposal.ring))
-                    .then(|| format!("coordinator {rep} abandoned ring {}", proposal.ring))
+                (h.max_ring_seq >= proposal.ring.seq
+                    && h.ring != proposal.ring
+                    && h.proposal != Some(proposal.ring))
+                .then(|| format!("coordinator {rep} abandoned ring {}", proposal.ring))
             }
             Phase::Recovering { .. } => self
                 .recovery_missing()
@@ -97,7 +110,9 @@ impl Totem {
     }
 
     pub(super) fn maybe_propose(&mut self) {
-        let Phase::Gather { since } = self.phase else { return };
+        let Phase::Gather { since } = self.phase else {
+            return;
+        };
         if self.now < since + ms(self.p.timing.join_ms) {
             return;
         }
@@ -109,7 +124,13 @@ impl Totem {
         self.max_ring_seq = seq;
         self.persisted_seq = seq;
         self.out.push(Output::PersistRingSeq(seq));
-        let proposal = Propose { ring: RingId { rep: self.p.me, seq }, members: alive };
+        let proposal = Propose {
+            ring: RingId {
+                rep: self.p.me,
+                seq,
+            },
+            members: alive,
+        };
         let mut accepts = std::collections::BTreeMap::new();
         accepts.insert(self.p.me, self.my_report());
         for m in proposal.members.clone() {
@@ -124,7 +145,13 @@ impl Totem {
 
     fn my_report(&self) -> Report {
         let mut extra: Vec<(u64, u64)> = Vec::new();
-        for seq in self.log.store.keys().copied().filter(|s| *s > self.log.delivered) {
+        for seq in self
+            .log
+            .store
+            .keys()
+            .copied()
+            .filter(|s| *s > self.log.delivered)
+        {
             match extra.last_mut() {
                 Some((_, b)) if *b + 1 == seq => *b = seq,
                 _ => extra.push((seq, seq)),
@@ -146,14 +173,23 @@ impl Totem {
         match &self.phase {
             Phase::Accepted { proposal } if proposal.ring == p.ring => {
                 let report = self.my_report();
-                self.send(from, &Message::Accept { ring: p.ring, report });
+                self.send(
+                    from,
+                    &Message::Accept {
+                        ring: p.ring,
+                        report,
+                    },
+                );
                 return;
             }
             Phase::Recovering { commit, .. } if commit.ring == p.ring => return,
             _ => {}
         }
         if p.ring.seq <= self.max_ring_seq {
-            let reject = Message::Reject { ring: p.ring, max_ring_seq: self.max_ring_seq };
+            let reject = Message::Reject {
+                ring: p.ring,
+                max_ring_seq: self.max_ring_seq,
+            };
             self.send(from, &reject);
             return;
         }
@@ -161,7 +197,13 @@ impl Totem {
         self.log.frozen = true;
         self.attempt_since = self.now;
         let report = self.my_report();
-        self.send(from, &Message::Accept { ring: p.ring, report });
+        self.send(
+            from,
+            &Message::Accept {
+                ring: p.ring,
+                report,
+            },
+        );
         self.phase = Phase::Accepted { proposal: p };
         self.want_retransmit();
         self.send_hellos();
@@ -199,7 +241,9 @@ impl Totem {
     }
 
     fn maybe_commit(&mut self) {
-        let Phase::Proposing { proposal, accepts } = &self.phase else { return };
+        let Phase::Proposing { proposal, accepts } = &self.phase else {
+            return;
+        };
         if !proposal.members.iter().all(|m| accepts.contains_key(m)) {
             return;
         }
@@ -256,9 +300,13 @@ impl Totem {
 
     /// Old-view seqs still missing before the view can be installed, by holder.
     pub(super) fn recovery_missing(&self) -> Vec<(NodeId, u64)> {
-        let Phase::Recovering { commit, cutoff } = &self.phase else { return Vec::new() };
+        let Phase::Recovering { commit, cutoff } = &self.phase else {
+            return Vec::new();
+        };
         let plan = flush::plan(&commit.reports);
-        let Some(rp) = plan.get(&self.ring) else { return Vec::new() };
+        let Some(rp) = plan.get(&self.ring) else {
+            return Vec::new();
+        };
         (self.log.delivered + 1..=*cutoff)
             .filter(|s| !self.log.store.contains_key(s))
             .filter_map(|s| rp.holder(s).map(|h| (h, s)))
@@ -266,17 +314,26 @@ impl Totem {
     }
 
     pub(super) fn try_complete(&mut self) {
-        let Phase::Recovering { cutoff, .. } = &self.phase else { return };
+        let Phase::Recovering { cutoff, .. } = &self.phase else {
+            return;
+        };
         let cutoff = *cutoff;
         if (self.log.delivered + 1..=cutoff).any(|s| !self.log.store.contains_key(&s)) {
             return;
         }
-        let Phase::Recovering { commit, .. } = std::mem::replace(&mut self.phase, Phase::Operational) else {
+        let Phase::Recovering { commit, .. } =
+            std::mem::replace(&mut self.phase, Phase::Operational)
+        else {
             unreachable!("checked above")
         };
         while self.log.delivered < cutoff {
             let next = self.log.delivered + 1;
-            let d = self.log.store.get(&next).cloned().expect("checked contiguous above");
+            let d = self
+                .log
+                .store
+                .get(&next)
+                .cloned()
+                .expect("checked contiguous above");
             self.deliver(d);
         }
         self.install(commit);
@@ -306,7 +363,8 @@ impl Totem {
         for p in self.peers.values_mut() {
             p.hello = None;
         }
-        self.sequencer = (commit.ring.rep == self.p.me).then(|| super::order::Sequencer::new(&commit.members));
+        self.sequencer =
+            (commit.ring.rep == self.p.me).then(|| super::order::Sequencer::new(&commit.members));
         self.log_view(&joined, &left);
         self.out.push(Output::ViewInstalled(ViewChange {
             ring: commit.ring,
@@ -327,7 +385,12 @@ impl Totem {
     }
 
     fn log_view(&mut self, joined: &[NodeId], left: &[NodeId]) {
-        let list = |v: &[NodeId]| v.iter().map(|i| i.to_string()).collect::<Vec<_>>().join(" ");
+        let list = |v: &[NodeId]| {
+            v.iter()
+                .map(|i| i.to_string())
+                .collect::<Vec<_>>()
+                .join(" ")
+        };
         let mut text = format!("A new membership ({}) was formed.", self.ring);
         if !joined.is_empty() {
             text.push_str(&format!(" Members joined: {}", list(joined)));
@@ -337,7 +400,11 @@ impl Totem {
         }
         self.log(Level::Notice, "TOTEM", text);
         let members = self.members.clone();
-        self.log(Level::Notice, "QUORUM", format!("Members[{}]: {}", members.len(), list(&members)));
+        self.log(
+            Level::Notice,
+            "QUORUM",
+            format!("Members[{}]: {}", members.len(), list(&members)),
+        );
     }
 
     /// Membership-side retransmissions, each retransmit tick.
@@ -353,12 +420,19 @@ impl Totem {
             Phase::Accepted { proposal } => {
                 let report = self.my_report();
                 self.stats.retransmits += 1;
-                self.send(proposal.ring.rep, &Message::Accept { ring: proposal.ring, report });
+                self.send(
+                    proposal.ring.rep,
+                    &Message::Accept {
+                        ring: proposal.ring,
+                        report,
+                    },
+                );
                 self.want_retransmit();
             }
             Phase::Recovering { .. } => {
                 let missing = self.recovery_missing();
-                let mut by_holder: std::collections::BTreeMap<NodeId, Vec<u64>> = Default::default();
+                let mut by_holder: std::collections::BTreeMap<NodeId, Vec<u64>> =
+                    Default::default();
                 for (h, s) in missing {
                     by_holder.entry(h).or_default().push(s);
                 }
@@ -366,7 +440,13 @@ impl Totem {
                     seqs.truncate(crate::wire::MAX_NACK_SEQS);
                     if h != self.p.me {
                         self.stats.nacks_sent += 1;
-                        self.send(h, &Message::Nack { ring: self.ring, seqs });
+                        self.send(
+                            h,
+                            &Message::Nack {
+                                ring: self.ring,
+                                seqs,
+                            },
+                        );
                     }
                 }
                 self.want_retransmit();

@@ -32,7 +32,10 @@ enum Phase {
     /// window has passed.
     Gather { since: Time },
     /// We are the coordinator and wait for every proposed member to accept.
-    Proposing { proposal: Propose, accepts: BTreeMap<NodeId, crate::wire::Report> },
+    Proposing {
+        proposal: Propose,
+        accepts: BTreeMap<NodeId, crate::wire::Report>,
+    },
     /// We accepted a proposal and wait for its commit.
     Accepted { proposal: Propose },
     /// We have the commit and fetch the old-view messages the flush needs.
@@ -244,7 +247,11 @@ impl Totem {
     }
 
     fn log(&mut self, level: Level, subsys: &str, text: String) {
-        self.out.push(Output::Log(LogLine { level, subsys: subsys.to_string(), text }));
+        self.out.push(Output::Log(LogLine {
+            level,
+            subsys: subsys.to_string(),
+            text,
+        }));
     }
 
     /// Work common to every input: liveness, membership progress, timers.
@@ -271,7 +278,10 @@ impl Totem {
     }
 
     fn retransmit_ms(&self) -> u64 {
-        self.p.timing.join_ms.clamp(10, self.p.timing.token_retransmit_ms.max(10))
+        self.p
+            .timing
+            .join_ms
+            .clamp(10, self.p.timing.token_retransmit_ms.max(10))
     }
 
     fn want_retransmit(&mut self) {
@@ -342,7 +352,11 @@ impl Totem {
             self.log.stable,
             self.log.frozen,
             self.sequencer.as_ref().map(|s| s.debug()),
-            self.stats.nacks_sent, self.stats.retransmits, self.next_retransmit, self.now, self.stats,
+            self.stats.nacks_sent,
+            self.stats.retransmits,
+            self.next_retransmit,
+            self.now,
+            self.stats,
         )
     }
 

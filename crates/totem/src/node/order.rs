@@ -10,7 +10,9 @@ use std::collections::BTreeMap;
 
 use super::{Output, Phase, Refused, Time, Totem, ms};
 use crate::NodeId;
-use crate::wire::{Body, Data, Message, RingId, Submit, MAX_GROUP_NAME, MAX_NACK_SEQS, MAX_PAYLOAD_BYTES};
+use crate::wire::{
+    Body, Data, MAX_GROUP_NAME, MAX_NACK_SEQS, MAX_PAYLOAD_BYTES, Message, RingId, Submit,
+};
 
 /// Messages the sequencer lets be ordered but not yet stable; beyond this, submissions
 /// wait (flow control), so every member's store stays bounded.
@@ -89,7 +91,10 @@ impl Sequencer {
     }
 
     pub(super) fn debug(&self) -> String {
-        format!("next {} expected {:?} acks {:?}", self.next_seq, self.expected, self.acks)
+        format!(
+            "next {} expected {:?} acks {:?}",
+            self.next_seq, self.expected, self.acks
+        )
     }
 
     fn stable(&self) -> u64 {
@@ -122,7 +127,12 @@ impl Totem {
         if self.pending.len() >= MAX_PENDING {
             return Err(Refused::Busy(self.pending.len()));
         }
-        let p = Pending { local_id: self.next_local_id, body, sender_seq: 0, last_sent: None };
+        let p = Pending {
+            local_id: self.next_local_id,
+            body,
+            sender_seq: 0,
+            last_sent: None,
+        };
         self.next_local_id += 1;
         if front {
             self.pending.push_front(p);
@@ -134,7 +144,10 @@ impl Totem {
 
     pub(super) fn broadcast(&mut self, group: String, payload: Vec<u8>) {
         let r = if payload.len() > MAX_PAYLOAD_BYTES {
-            Err(Refused::TooLarge { len: payload.len(), max: MAX_PAYLOAD_BYTES })
+            Err(Refused::TooLarge {
+                len: payload.len(),
+                max: MAX_PAYLOAD_BYTES,
+            })
         } else if group.len() > MAX_GROUP_NAME {
             Err(Refused::GroupName(MAX_GROUP_NAME))
         } else {
@@ -164,7 +177,8 @@ impl Totem {
         let mut resent = 0;
         for p in self.pending.iter_mut().take(MAX_OUTSTANDING_SUBMITS) {
             let stale = p.last_sent.is_some_and(|t| now >= t + every);
-            let due = p.last_sent.is_none() || (retransmit_due && stale && resent < RESUBMIT_PER_TICK);
+            let due =
+                p.last_sent.is_none() || (retransmit_due && stale && resent < RESUBMIT_PER_TICK);
             if !due {
                 continue;
             }
@@ -176,7 +190,12 @@ impl Totem {
                 self.next_sender_seq += 1;
             }
             p.last_sent = Some(now);
-            to_send.push(Submit { ring, sender_seq: p.sender_seq, local_id: p.local_id, body: p.body.clone() });
+            to_send.push(Submit {
+                ring,
+                sender_seq: p.sender_seq,
+                local_id: p.local_id,
+                body: p.body.clone(),
+            });
         }
         if to_send.is_empty() {
             return;
@@ -194,7 +213,10 @@ impl Totem {
 
     pub(super) fn on_submit(&mut self, from: NodeId, s: Submit) {
         self.stats.submits_received += 1;
-        if s.ring == self.ring && matches!(self.phase, Phase::Operational) && self.members.contains(&from) {
+        if s.ring == self.ring
+            && matches!(self.phase, Phase::Operational)
+            && self.members.contains(&from)
+        {
             self.sequence(from, s);
         }
     }
@@ -202,7 +224,9 @@ impl Totem {
     /// Orders `s` if it is the sender's next; keeps it if it is early (a predecessor was lost
     /// or is still in flight) or if flow control holds the sequencer back.
     fn sequence(&mut self, from: NodeId, s: Submit) {
-        let Some(sq) = self.sequencer.as_mut() else { return };
+        let Some(sq) = self.sequencer.as_mut() else {
+            return;
+        };
         let expected = sq.expected.get(&from).copied().unwrap_or(1);
         if s.sender_seq < expected || s.sender_seq >= expected + MAX_OUTSTANDING_SUBMITS as u64 {
             return; // already ordered (the sender repairs its gap with a NACK), or absurd
@@ -213,16 +237,24 @@ impl Totem {
 
     /// Orders every kept submission of `from` that is next in its FIFO order.
     fn drain_submits(&mut self, from: NodeId) {
-        let boot = if from == self.p.me { Some(self.p.boot_id) } else { self.peer_boot(from) };
+        let boot = if from == self.p.me {
+            Some(self.p.boot_id)
+        } else {
+            self.peer_boot(from)
+        };
         let Some(boot) = boot else { return };
         loop {
             let stable = self.log.stable;
-            let Some(sq) = self.sequencer.as_mut() else { return };
+            let Some(sq) = self.sequencer.as_mut() else {
+                return;
+            };
             if sq.next_seq - 1 >= sq.stable().max(stable) + MAX_IN_FLIGHT {
                 return; // flow control: resumes when acknowledgements raise the stable mark
             }
             let expected = sq.expected.get(&from).copied().unwrap_or(1);
-            let Some(s) = sq.early.remove(&(from, expected)) else { return };
+            let Some(s) = sq.early.remove(&(from, expected)) else {
+                return;
+            };
             let seq = sq.next_seq;
             sq.next_seq += 1;
             sq.expected.insert(from, expected + 1);
@@ -301,11 +333,20 @@ impl Totem {
     /// announced), so a message that a member of this view already delivered in another
     /// view — resubmitted by a sender that did not see it delivered — is skipped by all.
     pub(super) fn deliver(&mut self, d: Data) {
-        debug_assert_eq!(d.seq, self.log.delivered + 1, "total order: deliver seqs in order");
+        debug_assert_eq!(
+            d.seq,
+            self.log.delivered + 1,
+            "total order: deliver seqs in order"
+        );
         self.log.delivered = d.seq;
         self.stats.delivered += 1;
         let ring = self.log.ring;
-        if let Body::Sync { groups, info, delivered } = d.body {
+        if let Body::Sync {
+            groups,
+            info,
+            delivered,
+        } = d.body
+        {
             if d.sender == self.p.me && d.sender_boot == self.p.boot_id {
                 self.pending.retain(|p| p.local_id != d.local_id);
             }
@@ -332,7 +373,8 @@ impl Totem {
             self.stats.duplicates_suppressed += 1;
             return;
         }
-        self.last_delivered.insert(d.sender, (d.sender_boot, d.local_id));
+        self.last_delivered
+            .insert(d.sender, (d.sender_boot, d.local_id));
         let ring = self.log.ring;
         match d.body {
             Body::App { group, payload } => {
@@ -362,7 +404,9 @@ impl Totem {
         if ring != self.ring {
             return;
         }
-        let Some(sq) = self.sequencer.as_mut() else { return };
+        let Some(sq) = self.sequencer.as_mut() else {
+            return;
+        };
         if let Some(a) = sq.acks.get_mut(&from) {
             *a = (*a).max(delivered);
         }
@@ -385,7 +429,10 @@ impl Totem {
                 _ => return,
             }
         };
-        let found: Vec<Data> = seqs.iter().filter_map(|s| log.store.get(s).cloned()).collect();
+        let found: Vec<Data> = seqs
+            .iter()
+            .filter_map(|s| log.store.get(s).cloned())
+            .collect();
         for d in found {
             self.stats.retransmits += 1;
             self.send(from, &Message::Data(d));
@@ -419,7 +466,13 @@ impl Totem {
         if !missing.is_empty() && self.ring.rep != self.p.me {
             self.stats.nacks_sent += 1;
             let rep = self.ring.rep;
-            self.send(rep, &Message::Nack { ring: self.ring, seqs: missing });
+            self.send(
+                rep,
+                &Message::Nack {
+                    ring: self.ring,
+                    seqs: missing,
+                },
+            );
             self.want_retransmit();
         }
         if self.log.delivered > self.log.last_ack {
@@ -437,5 +490,7 @@ impl Totem {
 }
 
 pub(super) fn pending_first(t: &Totem) -> Option<(u64, u64, u64)> {
-    t.pending.front().map(|p| (p.local_id, p.sender_seq, p.last_sent.unwrap_or(0)))
+    t.pending
+        .front()
+        .map(|p| (p.local_id, p.sender_seq, p.last_sent.unwrap_or(0)))
 }

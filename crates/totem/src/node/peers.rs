@@ -40,7 +40,18 @@ impl Peer {
         Peer {
             boot_id: None,
             last_heard: None,
-            links: links.iter().map(|l| (*l, Link { last_heard: None, up: false })).collect(),
+            links: links
+                .iter()
+                .map(|l| {
+                    (
+                        *l,
+                        Link {
+                            last_heard: None,
+                            up: false,
+                        },
+                    )
+                })
+                .collect(),
             hello: None,
             hello_seq: 0,
             excluded_until: 0,
@@ -54,7 +65,13 @@ impl Peer {
     }
 
     pub(super) fn link_status(&self) -> Vec<LinkStatus> {
-        self.links.iter().map(|(l, s)| LinkStatus { link: *l, connected: s.up }).collect()
+        self.links
+            .iter()
+            .map(|(l, s)| LinkStatus {
+                link: *l,
+                connected: s.up,
+            })
+            .collect()
     }
 }
 
@@ -71,7 +88,12 @@ impl Totem {
 
     /// Nodes we can talk to now, ascending, including us.
     pub(super) fn alive_set(&self) -> Vec<NodeId> {
-        let mut v: Vec<NodeId> = self.peers.keys().copied().filter(|id| self.alive(*id)).collect();
+        let mut v: Vec<NodeId> = self
+            .peers
+            .keys()
+            .copied()
+            .filter(|id| self.alive(*id))
+            .collect();
         v.push(self.p.me);
         v.sort_unstable();
         v
@@ -81,7 +103,9 @@ impl Totem {
     pub(super) fn heard(&mut self, from: NodeId, link: u8, boot_id: u64) {
         let now = self.now;
         let is_member = self.members.contains(&from);
-        let Some(p) = self.peers.get_mut(&from) else { return };
+        let Some(p) = self.peers.get_mut(&from) else {
+            return;
+        };
         let first_contact = p.dead;
         if p.boot_id.is_some_and(|b| b != boot_id) {
             p.hello = None;
@@ -102,8 +126,16 @@ impl Totem {
             }
         }
         if came_up {
-            self.out.push(Output::LinkChanged { node: from, link, up: true });
-            self.log(Level::Info, "KNET", format!("rx: host: {from} link: {link} is up"));
+            self.out.push(Output::LinkChanged {
+                node: from,
+                link,
+                up: true,
+            });
+            self.log(
+                Level::Info,
+                "KNET",
+                format!("rx: host: {from} link: {link} is up"),
+            );
         }
         if first_contact {
             // Answer at once so a starting node learns of us within one round trip.
@@ -114,7 +146,9 @@ impl Totem {
 
     pub(super) fn on_hello(&mut self, from: NodeId, pkt_seq: u64, h: Hello) {
         self.max_ring_seq = self.max_ring_seq.max(h.max_ring_seq);
-        let Some(p) = self.peers.get_mut(&from) else { return };
+        let Some(p) = self.peers.get_mut(&from) else {
+            return;
+        };
         if pkt_seq <= p.hello_seq {
             return;
         }
@@ -146,8 +180,11 @@ impl Totem {
 
     /// Heartbeats on every link to every other node of the nodelist.
     pub(super) fn send_hellos(&mut self) {
-        let targets: Vec<(NodeId, Vec<u8>)> =
-            self.peers.iter().map(|(id, p)| (*id, p.links.keys().copied().collect())).collect();
+        let targets: Vec<(NodeId, Vec<u8>)> = self
+            .peers
+            .iter()
+            .map(|(id, p)| (*id, p.links.keys().copied().collect()))
+            .collect();
         for (id, links) in targets {
             for link in links {
                 let h = self.hello_for(link);
@@ -177,14 +214,26 @@ impl Totem {
             }
         }
         for (id, l) in downs {
-            self.out.push(Output::LinkChanged { node: id, link: l, up: false });
-            self.log(Level::Notice, "KNET", format!("link: host: {id} link: {l} is down"));
+            self.out.push(Output::LinkChanged {
+                node: id,
+                link: l,
+                up: false,
+            });
+            self.log(
+                Level::Notice,
+                "KNET",
+                format!("link: host: {id} link: {l} is down"),
+            );
         }
         for id in deaths {
             // A node silent past the failure timeout may come back with any boot id.
             self.opener.forget(id);
             if self.members.contains(&id) {
-                self.log(Level::Notice, "TOTEM", format!("Failed to receive the leave message. failed: {id}"));
+                self.log(
+                    Level::Notice,
+                    "TOTEM",
+                    format!("Failed to receive the leave message. failed: {id}"),
+                );
             }
         }
     }
@@ -212,8 +261,15 @@ impl Totem {
 
     /// Links to send non-heartbeat traffic to `to` on, per `link_mode`.
     pub(super) fn links_for(&self, to: NodeId) -> Vec<u8> {
-        let Some(p) = self.peers.get(&to) else { return Vec::new() };
-        let up: Vec<u8> = p.links.iter().filter(|(_, s)| s.up).map(|(l, _)| *l).collect();
+        let Some(p) = self.peers.get(&to) else {
+            return Vec::new();
+        };
+        let up: Vec<u8> = p
+            .links
+            .iter()
+            .filter(|(_, s)| s.up)
+            .map(|(l, _)| *l)
+            .collect();
         if up.is_empty() {
             // Nothing known to work: try every link.
             return p.links.keys().copied().collect();
@@ -223,7 +279,10 @@ impl Totem {
             LinkMode::Passive => {
                 let prio = |l: &u8| self.p.link_priority.get(l).copied().unwrap_or(0);
                 // Highest priority wins; ties go to the lowest link number.
-                let best = up.iter().copied().max_by(|a, b| prio(a).cmp(&prio(b)).then(b.cmp(a)));
+                let best = up
+                    .iter()
+                    .copied()
+                    .max_by(|a, b| prio(a).cmp(&prio(b)).then(b.cmp(a)));
                 best.into_iter().collect()
             }
         }
@@ -247,7 +306,8 @@ impl Totem {
                 return Some(format!("node {id} joining"));
             }
             // A heartbeat sent before its sender knew of our ring says nothing about it.
-            if member && let Some(h) = p.hello.as_ref().filter(|h| h.max_ring_seq >= self.ring.seq) {
+            if member && let Some(h) = p.hello.as_ref().filter(|h| h.max_ring_seq >= self.ring.seq)
+            {
                 if h.ring == self.ring && h.forming {
                     return Some(format!("node {id} is forming a new membership"));
                 }

@@ -85,7 +85,11 @@ impl Params {
         let nodes = cfg
             .nodes
             .iter()
-            .map(|n| NodeParams { id: n.nodeid, votes: n.quorum_votes, links: n.addrs.keys().copied().collect() })
+            .map(|n| NodeParams {
+                id: n.nodeid,
+                votes: n.quorum_votes,
+                links: n.addrs.keys().copied().collect(),
+            })
             .collect::<Vec<_>>();
         let total: u32 = nodes.iter().map(|n| n.votes).sum();
         Some(Params {
@@ -116,11 +120,17 @@ pub enum Input {
     /// First input after construction: sends the first heartbeats and arms timers.
     Start,
     /// A datagram received on a link.
-    Packet { link: u8, bytes: Vec<u8> },
+    Packet {
+        link: u8,
+        bytes: Vec<u8>,
+    },
     /// A timer armed by [`Output::SetTimer`] expired.
     Timer(TimerKind),
     /// Broadcast `payload` to process group `group` in total order.
-    Broadcast { group: String, payload: Vec<u8> },
+    Broadcast {
+        group: String,
+        payload: Vec<u8>,
+    },
     JoinGroup(String),
     LeaveGroup(String),
     /// `tandem quorum -e N`.
@@ -182,15 +192,31 @@ pub enum Refused {
 /// Outputs: everything the driver must do, in order.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Output {
-    Send { to: NodeId, link: u8, bytes: Vec<u8> },
-    SetTimer { timer: TimerKind, at: Time },
+    Send {
+        to: NodeId,
+        link: u8,
+        bytes: Vec<u8>,
+    },
+    SetTimer {
+        timer: TimerKind,
+        at: Time,
+    },
     /// Durably record the highest ring sequence used, before any later output is acted on.
     PersistRingSeq(u64),
     ViewInstalled(ViewChange),
     Deliver(Delivery),
-    GroupChanged { group: String, members: Vec<NodeId> },
-    QuorumChanged { quorate: bool },
-    LinkChanged { node: NodeId, link: u8, up: bool },
+    GroupChanged {
+        group: String,
+        members: Vec<NodeId>,
+    },
+    QuorumChanged {
+        quorate: bool,
+    },
+    LinkChanged {
+        node: NodeId,
+        link: u8,
+        up: bool,
+    },
     Refused(Refused),
     Log(LogLine),
 }

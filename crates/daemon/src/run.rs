@@ -1,0 +1,387 @@
+//! The event loop: one task per UDP socket feeding datagrams in, the IPC listener feeding
+//! requests in, and the main loop that owns the state machine, acts on its outputs and
+//! sleeps until its next timer. The core never sees the clock: the loop passes
+//! microseconds since start.
+//!
+//! A later issue composes the CIB, controller and executor into the same loop: they become
+//! more inputs to one `Node` state machine that wraps [`Totem`].
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use tandem_totem::{Input, Level, NodeId, Output, Params, Time, TimerKind, Totem};
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::net::{UdpSocket, UnixListener, UnixStream};
+use tokio::sync::{mpsc, oneshot};
+
+use crate::bench::BenchRun;
+use crate::ipc::{self, Request, Response};
+use crate::logger::Logger;
+use crate::setup::{DaemonOptions, Setup, load, persist_ring_seq};
+
+/// Datagrams waiting for the main loop; beyond this the socket tasks wait (backpressure).
+const MAX_QUEUED_PACKETS: usize = 4096;
+/// IPC requests waiting for the main loop.
+const MAX_QUEUED_REQUESTS: usize = 64;
+/// Longest an IPC client may take to send its request line.
+const IPC_READ_TIMEOUT: Duration = Duration::from_secs(5);
+/// The process group every daemon joins for `tandem` benchmarks.
+pub const BENCH_GROUP: &str = "tandem-bench";
+
+struct Packet {
+    link: u8,
+    from: SocketAddr,
+    bytes: Vec<u8>,
+}
+
+type IpcJob = (Request, oneshot::Sender<Response>);
+
+pub(crate) struct Daemon {
+    pub(crate) setup: Setup,
+    pub(crate) totem: Totem,
+    start: Instant,
+    timers: BTreeMap<TimerKind, Time>,
+    sockets: BTreeMap<u8, Arc<UdpSocket>>,
+    pub(crate) logger: Logger,
+    pub(crate) bench: Option<BenchRun>,
+    pub(crate) dropped_unlisted: u64,
+    pub(crate) send_errors: u64,
+}
+
+/// Runs the daemon until SIGTERM or SIGINT.
+pub fn run(opts: DaemonOptions) -> anyhow::Result<()> {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    rt.block_on(async_main(opts))
+}
+
+fn boot_id() -> u64 {
+    // Milliseconds since the epoch (monotonic across restarts of a sane clock) in the high
+    // bits, process id and sub-millisecond time in the low bits for uniqueness.
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    ((now.as_millis() as u64) << 20)
+        ^ ((u64::from(std::process::id()) << 10) | u64::from(now.subsec_nanos() % 1024))
+}
+
+async fn async_main(opts: DaemonOptions) -> anyhow::Result<()> {
+    let setup = load(&opts)?;
+    let me = setup.me;
+    let node_name = setup
+        .cfg
+        .node(me)
+        .map(|n| n.display_name())
+        .unwrap_or_default();
+    let log_file = setup
+        .cfg
+        .logging
+        .to_logfile
+        .then(|| setup.cfg.logging.logfile.clone())
+        .flatten();
+    let (mut logger, problem) = Logger::new(
+        node_name,
+        setup.cfg.logging.to_stderr,
+        log_file.as_deref(),
+        setup.cfg.logging.debug,
+    );
+    if let Some(p) = problem {
+        logger.say(Level::Warning, "MAIN", p);
+    }
+    for w in &setup.cfg.warnings {
+        logger.say(Level::Warning, "MAIN", w.to_string());
+    }
+    logger.say(
+        Level::Notice,
+        "MAIN",
+        format!(
+            "Tandem cluster layer {} starting (node {me}, config {})",
+            env!("CARGO_PKG_VERSION"),
+            setup.config_path.display()
+        ),
+    );
+    let params = Params::from_config(
+        &setup.cfg,
+        me,
+        boot_id(),
+        setup.authkey.clone(),
+        setup.persisted_ring_seq,
+    )
+    .context("local node missing from the nodelist")?;
+    let timing = params.timing;
+    logger.say(Level::Notice, "TOTEM", format!(
+        "token {} ms (effective), consensus {} ms, join {} ms; transmit/receive security: XChaCha20-Poly1305, HKDF-SHA256",
+        timing.token_ms, timing.consensus_ms, timing.join_ms
+    ));
+    let (pkt_tx, mut pkt_rx) = mpsc::channel::<Packet>(MAX_QUEUED_PACKETS);
+    let mut sockets = BTreeMap::new();
+    for ((node, link), addr) in &setup.addrs {
+        if *node != me {
+            continue;
+        }
+        let sock = UdpSocket::bind(addr)
+            .await
+            .with_context(|| format!("cannot bind link {link} to {addr}"))?;
+        logger.say(
+            Level::Notice,
+            "TOTEM",
+            format!(
+                "The network interface [{}] is now up (link {link}, port {}).",
+                addr.ip(),
+                addr.port()
+            ),
+        );
+        let sock = Arc::new(sock);
+        sockets.insert(*link, sock.clone());
+        tokio::spawn(recv_loop(*link, sock, pkt_tx.clone()));
+    }
+    std::fs::create_dir_all(&opts.run_dir)
+        .with_context(|| format!("cannot create run directory {}", opts.run_dir.display()))?;
+    let sock_path = ipc::socket_path(&opts.run_dir);
+    let _ = std::fs::remove_file(&sock_path);
+    let listener = UnixListener::bind(&sock_path)
+        .with_context(|| format!("cannot listen on {}", sock_path.display()))?;
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&sock_path, std::fs::Permissions::from_mode(0o660))?;
+    }
+    let (ipc_tx, mut ipc_rx) = mpsc::channel::<IpcJob>(MAX_QUEUED_REQUESTS);
+    tokio::spawn(accept_loop(listener, ipc_tx));
+    let mut d = Daemon {
+        totem: Totem::new(params),
+        setup,
+        start: Instant::now(),
+        timers: BTreeMap::new(),
+        sockets,
+        logger,
+        bench: None,
+        dropped_unlisted: 0,
+        send_errors: 0,
+    };
+    d.input(Input::Start);
+    d.input(Input::JoinGroup(BENCH_GROUP.into()));
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+    loop {
+        let next = d.timers.values().min().copied();
+        let sleep_until = next.map(|t| d.start + Duration::from_micros(t));
+        tokio::select! {
+            Some(p) = pkt_rx.recv() => d.packet(p),
+            Some((req, reply)) = ipc_rx.recv() => d.request(req, reply),
+            _ = sleep_opt(sleep_until) => d.fire_timers(),
+            _ = term.recv() => break,
+            _ = tokio::signal::ctrl_c() => break,
+        }
+    }
+    d.logger.say(
+        Level::Notice,
+        "MAIN",
+        "Tandem cluster layer shutting down".into(),
+    );
+    let _ = std::fs::remove_file(&sock_path);
+    Ok(())
+}
+
+async fn sleep_opt(at: Option<Instant>) {
+    match at {
+        Some(t) => tokio::time::sleep_until(t.into()).await,
+        None => std::future::pending().await,
+    }
+}
+
+async fn recv_loop(link: u8, sock: Arc<UdpSocket>, tx: mpsc::Sender<Packet>) {
+    let mut buf = vec![0u8; tandem_totem::seal::MAX_PACKET_BYTES + 1];
+    loop {
+        match sock.recv_from(&mut buf).await {
+            Ok((n, from)) => {
+                if tx
+                    .send(Packet {
+                        link,
+                        from,
+                        bytes: buf[..n].to_vec(),
+                    })
+                    .await
+                    .is_err()
+                {
+                    return;
+                }
+            }
+            Err(_) => tokio::time::sleep(Duration::from_millis(10)).await,
+        }
+    }
+}
+
+async fn accept_loop(listener: UnixListener, tx: mpsc::Sender<IpcJob>) {
+    while let Ok((stream, _)) = listener.accept().await {
+        tokio::spawn(serve(stream, tx.clone()));
+    }
+}
+
+async fn serve(stream: UnixStream, tx: mpsc::Sender<IpcJob>) {
+    let (r, mut w) = stream.into_split();
+    let mut reader = BufReader::new(r);
+    let mut line = String::new();
+    let read = tokio::time::timeout(IPC_READ_TIMEOUT, reader.read_line(&mut line)).await;
+    let response = match read {
+        Ok(Ok(n)) if n > 0 && n <= ipc::MAX_IPC_LINE => match ipc::decode_request(&line) {
+            Ok(req) => {
+                let (otx, orx) = oneshot::channel();
+                if tx.send((req, otx)).await.is_err() {
+                    return;
+                }
+                orx.await.unwrap_or(Response::Error {
+                    message: "daemon is shutting down".into(),
+                })
+            }
+            Err(message) => Response::Error { message },
+        },
+        _ => Response::Error {
+            message: "no request received".into(),
+        },
+    };
+    let _ = w.write_all(ipc::encode_response(response).as_bytes()).await;
+}
+
+impl Daemon {
+    fn now(&self) -> Time {
+        self.start.elapsed().as_micros() as Time
+    }
+
+    pub(crate) fn input(&mut self, input: Input) -> Vec<Output> {
+        let rest = self.input_inner(input);
+        self.bench_progress(&rest);
+        rest
+    }
+
+    /// Feeds the core and performs its outputs; returns deliveries and refusals.
+    pub(crate) fn input_inner(&mut self, input: Input) -> Vec<Output> {
+        let now = self.now();
+        let outs = self.totem.handle(now, input);
+        let mut rest = Vec::new();
+        for o in outs {
+            if let Some(o) = self.act(o) {
+                rest.push(o);
+            }
+        }
+        rest
+    }
+
+    /// Performs one output; returns the ones the caller may care about (deliveries,
+    /// refusals).
+    fn act(&mut self, o: Output) -> Option<Output> {
+        match o {
+            Output::Send { to, link, bytes } => {
+                if let (Some(sock), Some(addr)) =
+                    (self.sockets.get(&link), self.setup.addrs.get(&(to, link)))
+                    && sock.try_send_to(&bytes, *addr).is_err()
+                {
+                    self.send_errors += 1;
+                }
+                None
+            }
+            Output::SetTimer { timer, at } => {
+                self.timers.insert(timer, at);
+                None
+            }
+            Output::PersistRingSeq(seq) => {
+                if let Err(e) = persist_ring_seq(&self.setup.ring_seq_file, seq) {
+                    self.logger.say(
+                        Level::Error,
+                        "MAIN",
+                        format!(
+                            "cannot persist ring sequence to {}: {e}",
+                            self.setup.ring_seq_file.display()
+                        ),
+                    );
+                }
+                None
+            }
+            Output::Log(l) => {
+                self.logger.line(&l);
+                None
+            }
+            Output::ViewInstalled(_)
+            | Output::GroupChanged { .. }
+            | Output::QuorumChanged { .. }
+            | Output::LinkChanged { .. } => None,
+            o @ (Output::Deliver(_) | Output::Refused(_)) => Some(o),
+        }
+    }
+
+    fn packet(&mut self, p: Packet) {
+        let listed = self
+            .setup
+            .addrs
+            .iter()
+            .any(|((_, l), a)| *l == p.link && a.ip() == p.from.ip());
+        if !listed {
+            self.dropped_unlisted += 1; // block_unlisted_ips
+            return;
+        }
+        self.input(Input::Packet {
+            link: p.link,
+            bytes: p.bytes,
+        });
+    }
+
+    fn fire_timers(&mut self) {
+        let now = self.now();
+        let due: Vec<TimerKind> = self
+            .timers
+            .iter()
+            .filter(|(_, at)| **at <= now)
+            .map(|(k, _)| *k)
+            .collect();
+        for k in due {
+            self.timers.remove(&k);
+            self.input(Input::Timer(k));
+        }
+    }
+
+    fn request(&mut self, req: Request, reply: oneshot::Sender<Response>) {
+        let r = match req {
+            Request::Status => Response::Status(Box::new(crate::status::status(self))),
+            Request::Cmap { prefix } => Response::Cmap {
+                entries: crate::status::cmap(self, prefix.as_deref()),
+            },
+            Request::SetExpectedVotes { votes } => {
+                let outs = self.input(Input::SetExpectedVotes(votes));
+                match outs.into_iter().find_map(|o| {
+                    if let Output::Refused(r) = o {
+                        Some(r)
+                    } else {
+                        None
+                    }
+                }) {
+                    Some(r) => Response::Error {
+                        message: r.to_string(),
+                    },
+                    None => Response::Done,
+                }
+            }
+            Request::Bench {
+                count,
+                size,
+                window,
+            } => {
+                if self.bench.is_some() {
+                    Response::Error {
+                        message: "a benchmark is already running".into(),
+                    }
+                } else {
+                    self.bench = Some(BenchRun::new(count, size, window, reply));
+                    self.bench_progress(&[]);
+                    return;
+                }
+            }
+        };
+        let _ = reply.send(r);
+    }
+
+    pub(crate) fn me(&self) -> NodeId {
+        self.setup.me
+    }
+}
