@@ -30,6 +30,9 @@ pub struct Installed {
     pub view: ViewChange,
 }
 
+/// (node, ring, members, forming) of one live node at a moment.
+pub type NodeSnapshot = (NodeId, RingId, Vec<NodeId>, bool);
+
 /// Everything the checkers look at.
 #[derive(Debug, Clone, Default)]
 pub struct History {
@@ -52,7 +55,7 @@ pub struct History {
     pub alive_at_end: Vec<Incarnation>,
     /// (time, [(node, ring, members, forming)]) of every node alive at that time: taken
     /// once the calm phase had time to converge, and at the end.
-    pub snapshots: Vec<(Time, Vec<(NodeId, RingId, Vec<NodeId>, bool)>)>,
+    pub snapshots: Vec<(Time, Vec<NodeSnapshot>)>,
     /// Packets forged or tampered by the simulated attacker that nodes accepted (must be 0).
     pub forged_accepted: u64,
 }

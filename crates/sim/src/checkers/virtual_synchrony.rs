@@ -8,11 +8,13 @@ use tandem_totem::wire::RingId;
 use super::Violation;
 use crate::history::{History, Incarnation, MsgKey};
 
+/// One incarnation passing from a view to the next, with what it delivered in the first.
+type Passed = (Incarnation, BTreeSet<MsgKey>);
+
 pub fn check(h: &History) -> Vec<Violation> {
     let mut out = Vec::new();
     // (V, V') → [(incarnation, messages delivered in V)]
-    let mut passes: BTreeMap<(RingId, RingId), Vec<(Incarnation, BTreeSet<MsgKey>)>> =
-        BTreeMap::new();
+    let mut passes: BTreeMap<(RingId, RingId), Vec<Passed>> = BTreeMap::new();
     for (inc, views) in &h.views {
         let by_ring = h.by_ring(*inc);
         for pair in views.windows(2) {

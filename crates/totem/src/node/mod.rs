@@ -94,6 +94,7 @@ pub struct Totem {
     lms_at: Option<Time>,
     armed: BTreeMap<TimerKind, Time>,
     out: Vec<Output>,
+    started: bool,
 }
 
 impl Totem {
@@ -139,6 +140,7 @@ impl Totem {
             lms_at: None,
             armed: BTreeMap::new(),
             out: Vec::new(),
+            started: false,
             now: 0,
             p,
         }
@@ -152,7 +154,9 @@ impl Totem {
     pub fn handle(&mut self, now: Time, input: Input) -> Vec<Output> {
         self.now = now.max(self.now);
         match input {
+            Input::Start if self.started => {}
             Input::Start => {
+                self.started = true;
                 self.phase = Phase::Gather { since: self.now };
                 self.attempt_since = self.now;
                 self.log.frozen = true;

@@ -248,7 +248,7 @@ impl Totem {
             let Some(sq) = self.sequencer.as_mut() else {
                 return;
             };
-            if sq.next_seq - 1 >= sq.stable().max(stable) + MAX_IN_FLIGHT {
+            if sq.next_seq > sq.stable().max(stable) + MAX_IN_FLIGHT {
                 return; // flow control: resumes when acknowledgements raise the stable mark
             }
             let expected = sq.expected.get(&from).copied().unwrap_or(1);
