@@ -8,16 +8,16 @@ use clap::{Parser, Subcommand};
 use crate::cibsource::CibSource;
 
 mod cib;
-pub mod configure;
-pub mod ra;
-pub mod resource;
-mod simulate;
-pub mod verify;
 mod cmap;
+pub mod configure;
 mod daemon;
 mod keygen;
 mod links;
 mod quorum;
+pub mod ra;
+pub mod resource;
+mod simulate;
+pub mod verify;
 
 #[derive(Parser, Debug)]
 #[command(
