@@ -199,7 +199,7 @@ mod tests {
         };
         assert_eq!(
             serde_json::to_string(&env).unwrap(),
-            r#"{"version":1,"request":{"type":"cmap","prefix":null}}"#
+            r#"{"version":1,"request":{"prefix":null,"type":"cmap"}}"#
         );
         assert_eq!(
             decode_request(r#"{"version":1,"request":{"type":"status"}}"#),
