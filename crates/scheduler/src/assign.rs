@@ -156,9 +156,20 @@ impl Assigner<'_> {
                     continue;
                 }
                 self.assign(c.primary);
+                // A colocation loop: the primary is waiting on us; it cannot constrain us.
+                if self.in_progress(c.primary) {
+                    continue;
+                }
                 self.apply_coloc(r, &c);
             }
         }
+    }
+
+    /// Whether `r` (or the unit deciding it) is being assigned right now.
+    fn in_progress(&self, r: RscIx) -> bool {
+        let unit = self.unit_of(r);
+        (self.w.rscs[r].assigning || self.w.rscs[unit].assigning)
+            && !self.w.rscs[r].assigned_done
     }
 
     /// Group-level colocations apply to the group's first member only (the others follow it).
