@@ -160,7 +160,13 @@ pub fn unpack_constraints(w: &mut World, ctx: &Ctx<'_>) -> Constraints {
     out
 }
 
+/// Resources whose id matches `pattern` (with their submatches); a leading `!` selects those
+/// that do not match.
 fn pattern_targets(w: &World, pattern: &str) -> Vec<(RscIx, Vec<String>)> {
+    let (negate, pattern) = match pattern.strip_prefix('!') {
+        Some(rest) => (true, rest),
+        None => (false, pattern),
+    };
     let Some(p) = Pattern::compile(pattern) else {
         return Vec::new();
     };
@@ -168,7 +174,11 @@ fn pattern_targets(w: &World, pattern: &str) -> Vec<(RscIx, Vec<String>)> {
         .iter()
         .enumerate()
         .filter(|(_, r)| r.id == r.base_id && !r.orphan)
-        .filter_map(|(ix, r)| p.captures(&r.id).map(|caps| (ix, caps)))
+        .filter_map(|(ix, r)| match (p.captures(&r.id), negate) {
+            (Some(caps), false) => Some((ix, caps)),
+            (None, true) => Some((ix, Vec::new())),
+            _ => None,
+        })
         .collect()
 }
 
@@ -245,7 +255,9 @@ fn rule_score(
     let node = &w.nodes[n];
     let rsc = &w.rscs[r];
     let mut rctx = RuleContext::at(ctx.now).with_node(&node.attrs);
-    rctx.params = Some(&rsc.params);
+    // Parameters may themselves depend on the node (rules in instance attributes).
+    let params = crate::digest::node_params(w, r, n, ctx.now);
+    rctx.params = Some(&params);
     rctx.meta = Some(&rsc.meta);
     let rule = substitute(rule, groups);
     if !rule.evaluate(&rctx) {
