@@ -47,8 +47,8 @@ impl Assigner<'_> {
         }
     }
 
-    /// Assignment order: higher priority first; then resources already active; then the
-    /// higher score on the current (or best) node; then configuration order.
+    /// Assignment order: higher priority first; then resources already active, higher score
+    /// on their current node first; then configuration order.
     fn sorted_tops(&self) -> Vec<RscIx> {
         let w = &*self.w;
         let key = |r: RscIx| -> (i64, bool, Score) {
@@ -63,13 +63,8 @@ impl Assigner<'_> {
             let score = table_of
                 .map(|t| match current {
                     Some(n) => w.rscs[t].allowed[n].unwrap_or(Score::MINUS_INFINITY),
-                    None => w.rscs[t]
-                        .allowed
-                        .iter()
-                        .flatten()
-                        .copied()
-                        .max()
-                        .unwrap_or(Score::MINUS_INFINITY),
+                    // Inactive resources keep configuration order among themselves.
+                    None => Score::ZERO,
                 })
                 .unwrap_or(Score::MINUS_INFINITY);
             (w.rscs[r].priority, current.is_some(), score)
