@@ -53,7 +53,11 @@ impl Assigner<'_> {
         let w = &*self.w;
         let key = |r: RscIx| -> (i64, bool, Score) {
             let prims = w.primitives_of(r);
-            let current = prims.iter().find_map(|&p| w.rscs[p].current());
+            // Active where it may stay: on a node that can still run resources.
+            let current = prims
+                .iter()
+                .find_map(|&p| w.rscs[p].current())
+                .filter(|&n| w.nodes[n].usable);
             // A clone is judged by its own table (its instances' stickiness is theirs).
             let table_of = if w.rscs[r].variant == Variant::Clone {
                 Some(r)
