@@ -167,8 +167,7 @@ impl Assigner<'_> {
     /// Whether `r` (or the unit deciding it) is being assigned right now.
     fn in_progress(&self, r: RscIx) -> bool {
         let unit = self.unit_of(r);
-        (self.w.rscs[r].assigning || self.w.rscs[unit].assigning)
-            && !self.w.rscs[r].assigned_done
+        (self.w.rscs[r].assigning || self.w.rscs[unit].assigning) && !self.w.rscs[r].assigned_done
     }
 
     /// Group-level colocations apply to the group's first member only (the others follow it).
