@@ -308,8 +308,14 @@ fn colocations(res: &Resolver<'_>, c: &CibColocation, out: &mut Vec<Coloc>) {
         let (Some(a), Some(b)) = (&c.rsc, &c.with_rsc) else {
             return;
         };
-        for dep in res.resolve(a) {
-            for pri in res.resolve(b) {
+        let (deps, pris) = (res.resolve(a), res.resolve(b));
+        // Tags and templates stand for unordered sets; two unordered sets are not colocated
+        // member by member (Pacemaker does not either).
+        if deps.len() > 1 && pris.len() > 1 {
+            return;
+        }
+        for &dep in &deps {
+            for &pri in &pris {
                 push(dep, pri, c.score, c.rsc_role, c.with_rsc_role);
             }
         }
