@@ -47,11 +47,11 @@ impl Assigner<'_> {
         }
     }
 
-    /// Assignment order: higher priority first; then resources already active, higher score
-    /// on their current node first; then configuration order.
+    /// Assignment order: higher priority first; then the higher score on the node a resource
+    /// is active on (inactive resources count 0); then configuration order.
     fn sorted_tops(&self) -> Vec<RscIx> {
         let w = &*self.w;
-        let key = |r: RscIx| -> (i64, bool, Score) {
+        let key = |r: RscIx| -> (i64, Score) {
             let prims = w.primitives_of(r);
             // Active where it may stay: on a node that can still run resources.
             let current = prims
@@ -71,18 +71,16 @@ impl Assigner<'_> {
                     None => Score::ZERO,
                 })
                 .unwrap_or(Score::MINUS_INFINITY);
-            (w.rscs[r].priority, current.is_some(), score)
+            (w.rscs[r].priority, score)
         };
-        let mut tops: Vec<(usize, RscIx, (i64, bool, Score))> = w
+        let mut tops: Vec<(usize, RscIx, (i64, Score))> = w
             .tops
             .iter()
             .enumerate()
             .map(|(i, &r)| (i, r, key(r)))
             .collect();
-        tops.sort_by(|(ia, _, (pa, ca, sa)), (ib, _, (pb, cb, sb))| {
-            pb.cmp(pa)
-                .then(cb.cmp(ca))
-                .then(sb.cmp(sa))
+        tops.sort_by(|(ia, _, (pa, sa)), (ib, _, (pb, sb))| {
+            pb.cmp(pa).then(sb.cmp(sa))
                 .then(ia.cmp(ib))
         });
         tops.into_iter().map(|(_, r, _)| r).collect()
