@@ -80,8 +80,7 @@ impl Assigner<'_> {
             .map(|(i, &r)| (i, r, key(r)))
             .collect();
         tops.sort_by(|(ia, _, (pa, sa)), (ib, _, (pb, sb))| {
-            pb.cmp(pa).then(sb.cmp(sa))
-                .then(ia.cmp(ib))
+            pb.cmp(pa).then(sb.cmp(sa)).then(ia.cmp(ib))
         });
         tops.into_iter().map(|(_, r, _)| r).collect()
     }
