@@ -135,6 +135,9 @@ async fn async_main(opts: DaemonOptions) -> anyhow::Result<()> {
                 addr.port()
             ),
         );
+        if let Some(problem) = enlarge_buffers(&sock) {
+            logger.say(Level::Warning, "TOTEM", problem);
+        }
         let sock = Arc::new(sock);
         sockets.insert(*link, sock.clone());
         tokio::spawn(recv_loop(*link, sock, pkt_tx.clone()));
@@ -183,6 +186,27 @@ async fn async_main(opts: DaemonOptions) -> anyhow::Result<()> {
     );
     let _ = std::fs::remove_file(&sock_path);
     Ok(())
+}
+
+/// Socket buffer size asked for on every link socket (knet asks for 8 MiB too): bursts of
+/// large messages must not overflow the kernel's default ~208 KiB.
+const SOCKET_BUFFER_BYTES: usize = 8 << 20;
+
+/// Raises the socket buffers: beyond `net.core.rmem_max` when we may (root), else as far as
+/// the limit allows. Returns a warning if the buffers stay small.
+fn enlarge_buffers(sock: &UdpSocket) -> Option<String> {
+    use rustix::net::sockopt;
+    let forced = sockopt::set_socket_recv_buffer_size_force(sock, SOCKET_BUFFER_BYTES).is_ok()
+        && sockopt::set_socket_send_buffer_size_force(sock, SOCKET_BUFFER_BYTES).is_ok();
+    if forced {
+        return None;
+    }
+    let _ = sockopt::set_socket_recv_buffer_size(sock, SOCKET_BUFFER_BYTES);
+    let _ = sockopt::set_socket_send_buffer_size(sock, SOCKET_BUFFER_BYTES);
+    let got = sockopt::socket_recv_buffer_size(sock).unwrap_or(0);
+    (got < SOCKET_BUFFER_BYTES).then(|| {
+        format!("socket receive buffer is {got} bytes (asked {SOCKET_BUFFER_BYTES}); raise net.core.rmem_max for large messages")
+    })
 }
 
 async fn sleep_opt(at: Option<Instant>) {

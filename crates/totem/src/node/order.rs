@@ -23,7 +23,17 @@ pub const MAX_PENDING: usize = 8192;
 pub const MAX_OUTSTANDING_SUBMITS: usize = 256;
 /// Oldest undelivered submissions re-sent per retransmit tick: enough to repair a lost
 /// submission (the sequencer needs them in FIFO order anyway), few enough never to flood.
-const RESUBMIT_PER_TICK: usize = 4;
+const RESUBMIT_PER_TICK: usize = 16;
+/// Payload bytes one node has outstanding at the sequencer: a burst larger than a socket's
+/// receive buffer would only be dropped there and repaired at retransmit speed.
+pub const MAX_SUBMIT_BYTES_IN_FLIGHT: usize = 128 * 1024;
+
+fn body_len(b: &Body) -> usize {
+    match b {
+        Body::App { payload, .. } => payload.len(),
+        _ => 64,
+    }
+}
 /// Members acknowledge after this many deliveries (and on every retransmit tick).
 const ACK_EVERY: u64 = 16;
 /// Data for a view we are about to install that we keep meanwhile.
@@ -175,7 +185,17 @@ impl Totem {
         let every = ms(self.retransmit_ms());
         let mut to_send = Vec::new();
         let mut resent = 0;
-        for p in self.pending.iter_mut().take(MAX_OUTSTANDING_SUBMITS) {
+        let mut bytes = 0;
+        for (i, p) in self
+            .pending
+            .iter_mut()
+            .take(MAX_OUTSTANDING_SUBMITS)
+            .enumerate()
+        {
+            bytes += body_len(&p.body);
+            if i > 0 && bytes > MAX_SUBMIT_BYTES_IN_FLIGHT {
+                break; // the window is full; acknowledged deliveries open it again
+            }
             let stale = p.last_sent.is_some_and(|t| now >= t + every);
             let due =
                 p.last_sent.is_none() || (retransmit_due && stale && resent < RESUBMIT_PER_TICK);
