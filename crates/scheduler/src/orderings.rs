@@ -383,9 +383,13 @@ fn describe(w: &World, g: &Graph, a: ActIx) -> String {
 }
 
 /// "unrunnable rsc start" — or nothing when the cause is not a resource's action (fencing).
-fn reason_for(w: &World, g: &Graph, a: ActIx, what: &str) -> Option<String> {
+fn reason_for(w: &World, g: &Graph, a: ActIx, other: ActIx, what: &str) -> Option<String> {
     let act = &g.actions[a];
     if act.rsc.is_none() && act.label.is_none() {
+        return None;
+    }
+    // Within one resource (its stop before its start) there is nothing more to say.
+    if act.rsc.is_some() && act.rsc == g.actions[other].rsc && !act.pseudo {
         return None;
     }
     Some(format!("{what} {}", describe(w, g, a)))
@@ -419,7 +423,7 @@ pub fn propagate(w: &World, g: &mut Graph) {
                 } else {
                     true
                 };
-                let reason = reason_for(w, g, a, "unrunnable");
+                let reason = reason_for(w, g, a, t, "unrunnable");
                 if blocked && g.block(t, reason) {
                     g.actions[t].soft_block = e.flags.asymmetric || g.actions[a].soft_block;
                     changed.push(t);
@@ -427,7 +431,7 @@ pub fn propagate(w: &World, g: &mut Graph) {
             }
             if e.flags.implies_then
                 && !g.actions[a].optional
-                && g.require(t, reason_for(w, g, a, "required"))
+                && g.require(t, reason_for(w, g, a, t, "required"))
             {
                 changed.push(t);
             }
@@ -437,7 +441,7 @@ pub fn propagate(w: &World, g: &mut Graph) {
             let f = e.first;
             if e.flags.implies_first
                 && !g.actions[a].optional
-                && g.require(f, reason_for(w, g, a, "required"))
+                && g.require(f, reason_for(w, g, a, f, "required"))
             {
                 changed.push(f);
             }

@@ -134,8 +134,7 @@ fn primitive_change(t: &Transition, r: RscIx, out: &mut Vec<Change>) {
             } else if rsc.failed {
                 push("Recover", name(cur), String::new());
             } else {
-                let src = if s.reason.is_some() { s } else { stop };
-                push("Restart", name(cur), note_for(src));
+                push("Restart", name(cur), note_for(s));
             }
         }
         (Some(n), Some(s)) => {
