@@ -88,7 +88,14 @@ fn is_probe(op: &OpHistory) -> bool {
 fn classify(op: &OpHistory) -> Result<Option<Role>, Severity> {
     let probe = is_probe(op);
     let target = expected_rc(op).unwrap_or(if probe { rc::NOT_RUNNING } else { rc::OK });
-    match op.op_status {
+    // An "error" status whose exit code is the expected one is a success (older executors
+    // recorded probes that found nothing this way).
+    let status = if op.op_status == status::ERROR && op.rc_code == target {
+        status::DONE
+    } else {
+        op.op_status
+    };
+    match status {
         status::DONE => {}
         status::TIMEOUT | status::ERROR => return Err(Severity::Soft),
         status::NOT_SUPPORTED | status::ERROR_HARD | status::NOT_INSTALLED => {
