@@ -123,6 +123,8 @@ fn classify(op: &OpHistory) -> Result<Option<Role>, Severity> {
                 Ok(running_role(true))
             }
             rc::NOT_RUNNING if probe || target == rc::NOT_RUNNING => Ok(Some(Role::Stopped)),
+            // A role=Stopped monitor found it running: active where it must not be.
+            rc::OK | rc::DEGRADED if target == rc::NOT_RUNNING => Err(Severity::Soft),
             rc::OK | rc::DEGRADED => Ok(running_role(false)),
             _ => Err(severity_of(code)),
         },
