@@ -321,7 +321,7 @@ fn probe_unit(
             // instance not active anywhere.
             for n in 0..w.nodes.len() {
                 let node = &w.nodes[n];
-                if !node.online || node.unclean || node.pending || node.maintenance {
+                if node.unclean || node.maintenance || !(node.online || node.pending) {
                     continue;
                 }
                 let prims_of = |i: RscIx| w.primitives_of(i);
@@ -363,7 +363,7 @@ fn probe_unit(
             }
             for n in 0..w.nodes.len() {
                 let node = &w.nodes[n];
-                if !node.online || node.unclean || node.pending || node.maintenance {
+                if node.unclean || node.maintenance || !(node.online || node.pending) {
                     continue;
                 }
                 if probed[r].contains(&n) || discovery_off(w, r, n, no_discovery, exclusive) {
@@ -378,6 +378,8 @@ fn probe_unit(
 fn add_probe(w: &World, g: &mut Graph, r: RscIx, n: NodeIx, map: &mut ActionMap) {
     let mut a = Action::new(Some(r), Task::Monitor, Some(n));
     a.optional = false;
+    // A node still joining cannot be probed yet: the resource may not start until it is.
+    a.runnable = !w.nodes[n].pending;
     a.timeout_ms = op_timeout(&w.rscs[r], "monitor", 0);
     let ix = g.add(a);
     map.rsc[r].probes.push(ix);

@@ -74,7 +74,7 @@ fn primitive_orderings(w: &World, g: &mut Graph, map: &ActionMap, r: RscIx) {
         g.order(start, m, Flags::MANDATORY);
     }
     for &p in &a.probes {
-        g.order(p, start, Flags::ORDER_ONLY);
+        g.order(p, start, RUNNABLE_ONLY);
     }
     let _ = w;
 }

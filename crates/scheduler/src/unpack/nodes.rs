@@ -130,6 +130,10 @@ fn verdict_fencing(s: &NodeState, node: &Node) -> Verdict {
         }
         return Verdict::Unclean("fencing was requested");
     }
+    if member == Membership::Member && crmd && join == "member" {
+        // Fully joined, whatever the controller expects next (it may be shutting down).
+        return Verdict::Online;
+    }
     if expected_down {
         return if member == Membership::Member || crmd {
             Verdict::Pending
