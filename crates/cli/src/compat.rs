@@ -137,6 +137,34 @@ mod tests {
     }
 
     #[test]
+    fn corosync_tools_map_to_the_cluster_commands() {
+        assert_eq!(
+            tr(&["corosync-quorumtool", "-s"]).unwrap(),
+            ["tandem", "quorum", "-s"]
+        );
+        assert_eq!(
+            tr(&["/usr/sbin/corosync-cmapctl", "runtime.members"]).unwrap(),
+            ["tandem", "cmap", "runtime.members"]
+        );
+        assert_eq!(
+            tr(&["corosync-cfgtool", "-s"]).unwrap(),
+            ["tandem", "links", "-s"]
+        );
+        // corosync-keygen writes Corosync's path unless -k says otherwise (the last -k wins).
+        assert_eq!(
+            tr(&["corosync-keygen", "-k", "/tmp/k"]).unwrap(),
+            [
+                "tandem",
+                "keygen",
+                "-k",
+                "/etc/corosync/authkey",
+                "-k",
+                "/tmp/k"
+            ]
+        );
+    }
+
+    #[test]
     fn crm_verify_maps_one_to_one() {
         assert_eq!(
             tr(&["/usr/sbin/crm_verify", "-L", "-V"]).unwrap(),
