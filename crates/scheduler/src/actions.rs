@@ -136,14 +136,23 @@ fn primitive_actions(w: &World, g: &mut Graph, ctx: &ActionCtx<'_>, r: RscIx, ma
     a.timeout_ms = op_timeout(rsc, "start", 0);
     match rsc.assigned {
         Some(n) => {
-            let stays = rsc.running_on == [n];
-            a.optional = stays && !must_stop_on(w, ctx, r, n);
+            let live: Vec<NodeIx> = rsc
+                .running_on
+                .iter()
+                .copied()
+                .filter(|&x| !(w.nodes[x].unclean && w.can_fence(x)))
+                .collect();
+            let stays = live == [n];
+            // A blocked resource is left exactly where it is.
+            a.optional = (stays && !must_stop_on(w, ctx, r, n)) || (rsc.blocked && rsc.is_active());
             if ctx.changed.contains(&(r, n)) && stays {
                 a.reason = Some("resource definition change".to_string());
             }
             a.fixed = !controllable;
             if (!controllable && !a.optional) || rsc.blocked {
                 a.runnable = false;
+                // Blocked in place: what depends on it stays as it is too.
+                a.soft_block = rsc.blocked && rsc.is_active();
             }
             let needs_quorum = rsc.requires != crate::model::Requires::Nothing;
             if needs_quorum && !rsc.is_active() && (ctx.quorum_stop || ctx.freeze) {
