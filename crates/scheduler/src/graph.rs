@@ -72,6 +72,9 @@ pub struct Action {
     pub label: Option<String>,
     /// How many "first" inputs must be runnable (one-or-more actions).
     pub min_inputs: usize,
+    /// An interleaved clone instance with no instance of what it is ordered after on its
+    /// node: as good as unassigned.
+    pub no_peer: bool,
     /// Its resource may not be acted on (unmanaged, blocked): harmless while optional,
     /// unrunnable once required.
     pub fixed: bool,
@@ -96,6 +99,7 @@ impl Action {
             min_inputs: 0,
             soft_block: false,
             fixed: false,
+            no_peer: false,
         }
     }
 

@@ -315,7 +315,7 @@ fn instance_on(w: &World, clone: RscIx, node: Option<usize>) -> Option<RscIx> {
     w.rscs[clone].children.iter().copied().find(|&i| {
         w.primitives_of(i)
             .first()
-            .is_some_and(|&p| w.rscs[p].assigned == Some(n) || w.rscs[p].running_on.contains(&n))
+            .is_some_and(|&p| w.rscs[p].assigned == Some(n))
     })
 }
 
@@ -336,12 +336,14 @@ fn interleaved_ordering(
 ) {
     for &ti in &w.rscs[o.then].children {
         let Some(fi) = instance_on(w, o.first, instance_node(w, ti)) else {
-            // Nothing of `first` there: this instance may not start.
-            if let Some(t) = start_of(map, ti)
-                && o.then_action == "start"
-                && let Some(frun) = running_of(map, o.first)
+            // Nothing of `first` on its node: this instance may not run there at all.
+            if o.then_action == "start"
+                && instance_node(w, ti).is_some()
+                && fwd.runnable_left
+                && let Some(t) = start_of(map, ti)
             {
-                g.order(frun, t, fwd);
+                g.actions[t].no_peer = true;
+                g.block(t, None);
             }
             continue;
         };

@@ -72,6 +72,22 @@ fn primitive_change(t: &Transition, r: RscIx, out: &mut Vec<Change>) {
     if !rsc.managed || rsc.blocked {
         return;
     }
+    let instance_start = w
+        .clone_of(r)
+        .and_then(|c| {
+            w.rscs[c]
+                .children
+                .iter()
+                .copied()
+                .find(|&i| i == r || w.rscs[r].parent == Some(i))
+        })
+        .and_then(|i| t.actions.rsc[i].pstart.or(t.actions.rsc[i].start));
+    if rsc.assigned.is_some() && instance_start.is_some_and(|a| t.graph.actions[a].no_peer) {
+        if let Some(c) = rsc.current() {
+            push("Stop", name(c), String::new());
+        }
+        return;
+    }
     if rsc.multiply_active(&w.nodes) {
         match (rsc.assigned, start) {
             (Some(n), Some(s)) if s.runnable && rsc.running_on.contains(&n) && rsc.failed => {
