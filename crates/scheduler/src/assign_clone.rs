@@ -28,6 +28,7 @@ pub fn assign_clone(a: &mut Assigner<'_>, c: RscIx) {
         .map(|m| (m.max, m.node_max.max(1)))
         .unwrap_or((0, 1));
     let nodes = a.w.nodes.len();
+    let unique = a.w.rscs[c].clone.as_ref().is_some_and(|m| m.unique);
     let mut count = vec![0usize; nodes];
     let mut total = 0usize;
     let mut done = vec![false; instances.len()];
@@ -48,14 +49,20 @@ pub fn assign_clone(a: &mut Assigner<'_>, c: RscIx) {
         if count[cur] >= node_max || !a.w.nodes[cur].usable {
             continue;
         }
-        let mut mask = vec![false; nodes];
-        mask[cur] = true;
-        if assign_instance(a, i, &mask) == Some(cur) {
-            count[cur] += 1;
-            total += 1;
-            done[k] = true;
+        // An anonymous instance keeps its node if it may; a globally unique one goes where it
+        // would go now among nodes with room (it keeps its node when that is one of the best).
+        let mask: Vec<bool> = if unique {
+            (0..nodes).map(|n| count[n] < node_max).collect()
         } else {
-            unassign_instance(a, i);
+            (0..nodes).map(|n| n == cur).collect()
+        };
+        match assign_instance(a, i, &mask) {
+            Some(n) if unique || n == cur => {
+                count[n] += 1;
+                total += 1;
+                done[k] = true;
+            }
+            _ => unassign_instance(a, i),
         }
     }
     // Pass 2: the rest, best node with room first.
