@@ -32,6 +32,18 @@ pub struct ActionMap {
     pub fence: Vec<Option<ActIx>>,
 }
 
+/// After propagation: a restart nothing else explains is due to the definition change.
+pub fn explain_definition_changes(g: &mut Graph, map: &ActionMap, changed: &[(RscIx, NodeIx)]) {
+    for &(r, n) in changed {
+        if let Some(s) = map.rsc[r].start
+            && g.actions[s].node == Some(n)
+            && g.actions[s].reason.is_none()
+        {
+            g.actions[s].reason = Some("resource definition change".to_string());
+        }
+    }
+}
+
 /// Why stops happen when nothing else explains them.
 pub struct ActionCtx<'a> {
     pub options: &'a ClusterOptions,
@@ -145,9 +157,6 @@ fn primitive_actions(w: &World, g: &mut Graph, ctx: &ActionCtx<'_>, r: RscIx, ma
             let stays = live == [n];
             // A blocked resource is left exactly where it is.
             a.optional = (stays && !must_stop_on(w, ctx, r, n)) || (rsc.blocked && rsc.is_active());
-            if ctx.changed.contains(&(r, n)) && stays {
-                a.reason = Some("resource definition change".to_string());
-            }
             a.fixed = !controllable;
             if (!controllable && !a.optional) || rsc.blocked {
                 a.runnable = false;

@@ -88,7 +88,15 @@ pub fn changed_definitions(
         let Some(recorded) = &op.op_digest else {
             continue;
         };
-        let params = node_params(w, s.rsc, s.node, now);
+        let mut params = node_params(w, s.rsc, s.node, now);
+        // The start operation's own instance attributes are part of what it ran with.
+        if let Some(def) = rsc
+            .ops
+            .iter()
+            .find(|o| o.name == "start" && o.interval_ms == 0)
+        {
+            params.extend(def.params.clone());
+        }
         if &params_digest(&params) != recorded {
             out.push((s.rsc, s.node));
         }

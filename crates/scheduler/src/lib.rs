@@ -161,6 +161,7 @@ pub fn schedule(cib: &Cib, now: DateTime) -> Transition {
     );
     orderings::create_orderings(&w, &mut graph, &map, &cons);
     orderings::propagate(&w, &mut graph);
+    actions::explain_definition_changes(&mut graph, &map, &changed);
     orderings::mark_container_pseudos(&w, &mut graph, &map);
     Transition {
         world: w,
