@@ -45,6 +45,8 @@ pub struct ResourceHistory {
     pub provider: Option<String>,
     pub agent: Option<String>,
     pub container: Option<String>,
+    /// `shutdown-lock`: when the node was cleanly shut down with the resource locked to it.
+    pub shutdown_lock: Option<i64>,
     pub ops: Vec<OpHistory>,
 }
 
@@ -196,6 +198,7 @@ pub fn unpack_status(
                     provider: text(doc, lr, "provider"),
                     agent: text(doc, lr, "type"),
                     container: text(doc, lr, "container"),
+                    shutdown_lock: int(doc, lr, &["shutdown-lock"]),
                     ops: doc
                         .children_named(lr, "lrm_rsc_op")
                         .map(|o| unpack_op(doc, o, &obj, problems))

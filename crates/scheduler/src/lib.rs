@@ -42,6 +42,7 @@ pub mod execute;
 pub mod graph;
 pub mod graph_xml;
 pub mod inject;
+mod locks;
 pub mod model;
 mod orderings;
 mod pattern;
@@ -119,6 +120,8 @@ pub fn schedule(cib: &Cib, now: DateTime) -> Transition {
     scores::apply_history_bans(&mut w, &facts);
     let _expired = scores::apply_fail_counts(&mut w, now);
     containers::share_bans(&mut w);
+    let locked = locks::shutdown_locks(&w, cib, &options, now);
+    locks::apply_locks(&mut w, &locked);
     scores::apply_node_health(&mut w, &options);
     scores::apply_stickiness(&mut w);
     let clone_nodes = status_text::clone_display_nodes(&w);
