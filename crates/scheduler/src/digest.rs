@@ -88,6 +88,13 @@ pub fn changed_definitions(
         let Some(recorded) = &op.op_digest else {
             continue;
         };
+        // Secret parameters: the recorded digest covers values the CIB may not show, so
+        // compare the digest made without them. A fence device's secure digest also covers
+        // settings we cannot reconstruct; it is not compared.
+        let secure = op
+            .op_secure_params
+            .as_deref()
+            .map(|names| names.split_whitespace().collect::<Vec<_>>());
         let mut params = node_params(w, s.rsc, s.node, now);
         // The start operation's own instance attributes are part of what it ran with.
         if let Some(def) = rsc
@@ -97,7 +104,16 @@ pub fn changed_definitions(
         {
             params.extend(def.params.clone());
         }
-        if &params_digest(&params) != recorded {
+        let changed = match (&secure, &op.op_secure_digest) {
+            (Some(_), _) if rsc.is_fencing_device => false,
+            (Some(names), Some(secure_digest)) => {
+                let mut visible = params.clone();
+                visible.retain(|k, _| !names.contains(&k.as_str()));
+                &params_digest(&visible) != secure_digest
+            }
+            _ => &params_digest(&params) != recorded,
+        };
+        if changed {
             out.push((s.rsc, s.node));
         }
     }

@@ -44,6 +44,9 @@ pub fn fail_counts(w: &World) -> BTreeMap<(String, NodeIx), i64> {
         for (k, v) in &node.attrs {
             if let Some(rest) = k.strip_prefix("fail-count-") {
                 let rsc = strip_instance(rest.split('#').next().unwrap_or(rest)).to_string();
+                if failures_ignored(w, &rsc, rest.split_once('#').map(|(_, op)| op)) {
+                    continue;
+                }
                 let count = Score::parse(v).map(|s| s.value() as i64).unwrap_or(0);
                 let e = out.entry((rsc, n)).or_insert(0);
                 *e = (*e + count).min(tandem_cib::INFINITY as i64);
@@ -52,6 +55,24 @@ pub fn fail_counts(w: &World) -> BTreeMap<(String, NodeIx), i64> {
     }
     out.retain(|_, c| *c > 0);
     out
+}
+
+/// Failures of an operation configured with `on-fail=ignore` do not count.
+fn failures_ignored(w: &World, rsc: &str, op: Option<&str>) -> bool {
+    let Some((name, interval)) = op.and_then(|o| o.rsplit_once('_')) else {
+        return false;
+    };
+    let Ok(interval) = interval.parse::<u64>() else {
+        return false;
+    };
+    let r = w.rsc(rsc).or_else(|| w.rsc(&format!("{rsc}:0")));
+    r.is_some_and(|r| {
+        w.rscs[r].ops.iter().any(|o| {
+            o.name == name
+                && o.interval_ms == interval
+                && o.on_fail == Some(crate::model::OnFail::Ignore)
+        })
+    })
 }
 
 /// `rsc:3` -> `rsc`: anonymous clone instances share their fail counts.
