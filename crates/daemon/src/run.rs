@@ -145,7 +145,13 @@ async fn async_main(opts: DaemonOptions) -> anyhow::Result<()> {
     std::fs::create_dir_all(&opts.run_dir)
         .with_context(|| format!("cannot create run directory {}", opts.run_dir.display()))?;
     let sock_path = ipc::socket_path(&opts.run_dir);
-    let _ = std::fs::remove_file(&sock_path);
+    if std::os::unix::net::UnixStream::connect(&sock_path).is_ok() {
+        anyhow::bail!(
+            "another tandem daemon is running with run directory {} (its socket answers)",
+            opts.run_dir.display()
+        );
+    }
+    let _ = std::fs::remove_file(&sock_path); // stale, from a daemon that died
     let listener = UnixListener::bind(&sock_path)
         .with_context(|| format!("cannot listen on {}", sock_path.display()))?;
     {
