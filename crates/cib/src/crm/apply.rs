@@ -4,10 +4,10 @@
 
 use tandem_xml::{Document, NodeId, NodeKind};
 
-use super::ast::{Elem, FenceTarget, Located, NvSection, Object};
+use super::ast::{COMMENT, Elem, FenceTarget, Located, NvSection, Object, TEXT};
 use super::error::{ApplyError, Pos};
 use super::ids::IdSet;
-use super::objects::{ObjectKind, find_object, kind_of, section};
+use super::objects::{ObjectKind, find_object, find_object_except_nodes, kind_of, section};
 
 /// What to do when an object of the same id exists.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -60,6 +60,25 @@ fn define_one(
     let err = |m: String| ApplyError::new(pos, m);
     match object {
         Object::NvSet { section: s, set } => define_nvset(doc, ids, *s, set),
+        Object::Xml(e) if e.name == "fencing-topology" => {
+            let conf = configuration(doc);
+            if let Some(old) = doc.child_named(conf, "fencing-topology") {
+                if mode == Mode::Create {
+                    return Err(err(
+                        "fencing_topology already exists; delete it first or use load update"
+                            .into(),
+                    ));
+                }
+                ids.forget(doc, old);
+                doc.detach(old);
+            }
+            let mut e = e.clone();
+            check_given_ids(&e, ids, pos, true)?;
+            ids.assign(&mut e, "fencing");
+            let n = build(doc, &e);
+            doc.append_child(conf, n);
+            Ok(())
+        }
         Object::Fencing(levels) => {
             let conf = configuration(doc);
             if let Some(old) = doc.child_named(conf, "fencing-topology") {
@@ -80,6 +99,14 @@ fn define_one(
             Ok(())
         }
         Object::Group { elem, members } => define_group(doc, ids, elem, members, mode, pos),
+        Object::Bundle(e) => define_bundle(doc, ids, e, mode, pos),
+        Object::Xml(e) if defaults_section(e).is_some() => {
+            let (sec, set) = defaults_section(e).expect("checked");
+            let home = section(doc, sec, true).expect("created");
+            let id = set.id().unwrap_or_default();
+            let existing = doc.elements(home).find(|&n| doc.attr(n, "id") == Some(id));
+            place(doc, ids, set, home, existing, mode, pos, sec)
+        }
         Object::Clone { elem, child } => define_clone(doc, ids, elem, child, mode, pos),
         Object::Node(e) => {
             let id = e.id().unwrap_or_default();
@@ -90,9 +117,19 @@ fn define_one(
                 .find(|&n| doc.attr(n, "id") == Some(id) || doc.attr(n, "uname") == Some(uname));
             place(doc, ids, e, nodes, existing, mode, pos, "node")
         }
-        Object::Primitive(e) | Object::Constraint(e) | Object::Tag(e) | Object::Xml(e) => {
+        Object::Primitive(e)
+        | Object::Constraint(e)
+        | Object::Tag(e)
+        | Object::Alert(e)
+        | Object::Acl(e)
+        | Object::Xml(e) => {
             let id = e.id().unwrap_or_default().to_string();
-            let existing = find_object(doc, &id);
+            // A node may share its id with a resource (a remote node and its connection).
+            let existing = if e.name == "node" {
+                find_object(doc, &id)
+            } else {
+                super::objects::find_object_except_nodes(doc, &id)
+            };
             let home = home_section(doc, object, e).ok_or_else(|| {
                 err(format!(
                     "<{}> is not a configuration object crm can place",
@@ -103,6 +140,7 @@ fn define_one(
                 && mode == Mode::Update
                 && doc.name(old) != e.name
                 && !(e.name == "clone" && doc.name(old) == "master")
+                && !(e.name.starts_with("acl_") && doc.name(old).starts_with("acl_"))
             {
                 return Err(err(format!(
                     "{id} is a {}, it cannot be replaced by a {}",
@@ -155,10 +193,12 @@ fn place(
     match existing {
         Some(old) => {
             // Keep what lives inside a replaced container (a group's or clone's members
-            // are not part of its definition).
+            // are not part of its definition), unless the new one (written in XML) brings
+            // its own.
+            let brings_own = e.elements().any(|c| is_resource_name(&c.name));
             let members: Vec<NodeId> = doc
                 .elements(old)
-                .filter(|&c| super::objects::is_resource(doc, c))
+                .filter(|&c| super::objects::is_resource(doc, c) && !brings_own)
                 .collect();
             for m in members {
                 doc.detach(m);
@@ -175,6 +215,7 @@ fn place(
 /// Ids written explicitly (`$id=...`) inside a definition must be free.
 fn check_given_ids(e: &Elem, ids: &IdSet, pos: Pos, top: bool) -> Result<(), ApplyError> {
     if !top
+        && !super::ids::is_idless(&e.name)
         && let Some(id) = e.id()
         && !matches!(e.name.as_str(), "resource_ref" | "obj_ref" | "primitive")
         && ids.contains(id)
@@ -195,6 +236,8 @@ fn home_section(doc: &mut Document, object: &Object, e: &Elem) -> Option<NodeId>
         Object::Primitive(_) => "resources",
         Object::Constraint(_) => "constraints",
         Object::Tag(_) => "tags",
+        Object::Alert(_) => "alerts",
+        Object::Acl(_) => "acls",
         _ => match e.name.as_str() {
             "primitive" | "template" | "group" | "clone" | "master" | "bundle" => "resources",
             "rsc_location" | "rsc_colocation" | "rsc_order" | "rsc_ticket" => "constraints",
@@ -264,7 +307,7 @@ fn define_nvset(
 
 /// The `<fencing-topology>` for the written levels; levels without a target apply to every
 /// configured node.
-fn fencing_element(doc: &Document, levels: &[(FenceTarget, String)]) -> Elem {
+pub(super) fn fencing_element(doc: &Document, levels: &[(FenceTarget, String)]) -> Elem {
     let nodes: Vec<String> = doc
         .root()
         .and_then(|r| doc.descend(r, &["configuration", "nodes"]))
@@ -326,7 +369,7 @@ fn define_group(
     let id = elem.id().unwrap_or_default().to_string();
     let resources = section(doc, "resources", true).expect("created");
     let mut anchor = None;
-    if let Some(old) = find_object(doc, &id) {
+    if let Some(old) = find_object_except_nodes(doc, &id) {
         if mode == Mode::Create || doc.name(old) != "group" {
             return Err(exists(doc, old, &id, pos));
         }
@@ -373,7 +416,7 @@ fn group_members(
 ) -> Result<Vec<NodeId>, ApplyError> {
     let mut nodes = Vec::new();
     for m in members {
-        let n = find_object(doc, m).ok_or_else(|| {
+        let n = find_object_except_nodes(doc, m).ok_or_else(|| {
             ApplyError::new(
                 pos,
                 format!("group {id}: resource {m} does not exist; define it first"),
@@ -414,7 +457,7 @@ fn define_clone(
     let id = elem.id().unwrap_or_default().to_string();
     let resources = section(doc, "resources", true).expect("created");
     let mut anchor = None;
-    if let Some(old) = find_object(doc, &id) {
+    if let Some(old) = find_object_except_nodes(doc, &id) {
         if mode == Mode::Create || !matches!(doc.name(old), "clone" | "master") {
             return Err(exists(doc, old, &id, pos));
         }
@@ -429,7 +472,7 @@ fn define_clone(
     } else if ids.contains(&id) {
         return Err(id_taken(&id, pos));
     }
-    let n = find_object(doc, child).ok_or_else(|| {
+    let n = find_object_except_nodes(doc, child).ok_or_else(|| {
         ApplyError::new(
             pos,
             format!("clone {id}: resource {child} does not exist; define it first"),
@@ -490,13 +533,18 @@ fn id_taken(id: &str, pos: Pos) -> ApplyError {
 
 /// Creates the document nodes for `e` (detached).
 pub fn build(doc: &mut Document, e: &Elem) -> NodeId {
+    match e.name.as_str() {
+        COMMENT => return doc.create_comment(e.get("text").unwrap_or_default()),
+        TEXT => return doc.create_text(e.get("text").unwrap_or_default()),
+        _ => {}
+    }
     let n = doc.create_element(&e.name);
     for (k, v) in &e.attrs {
         doc.set_attr(n, k, v);
     }
+    // A comment line is kept as written (`<!--# the web tier-->`), as crmsh keeps it.
     for c in &e.comments {
-        let text = c.trim_start().trim_start_matches('#');
-        let cm = doc.create_comment(&format!(" {} ", text.trim()));
+        let cm = doc.create_comment(c.trim());
         doc.append_child(n, cm);
     }
     for c in &e.children {
@@ -506,7 +554,9 @@ pub fn build(doc: &mut Document, e: &Elem) -> NodeId {
     n
 }
 
-/// The owned tree of a document element (comments kept, text dropped).
+/// The owned tree of a document element, exactly: comments and text are kept in place as
+/// [`COMMENT`] and [`TEXT`] children (an entity reference that is not predefined is kept
+/// as text, `&name;`).
 pub fn elem_from_doc(doc: &Document, n: NodeId) -> Elem {
     let mut e = Elem::new(doc.name(n));
     e.attrs = doc
@@ -514,11 +564,132 @@ pub fn elem_from_doc(doc: &Document, n: NodeId) -> Elem {
         .map(|(k, v)| (k.to_string(), v.to_string()))
         .collect();
     for c in doc.children(n) {
+        let stand_in = |name: &str, text: &str| Elem::new(name).with("text", text);
         match doc.kind(c) {
             NodeKind::Element { .. } => e.children.push(elem_from_doc(doc, c)),
-            NodeKind::Comment(t) => e.comments.push(format!("#{}", t.trim_end())),
+            NodeKind::Comment(t) => e.children.push(stand_in(COMMENT, t)),
+            NodeKind::Text(t) | NodeKind::CData(t) => e.children.push(stand_in(TEXT, t)),
             _ => {}
         }
     }
     e
+}
+
+/// True for the element names of resources.
+fn is_resource_name(name: &str) -> bool {
+    matches!(name, "primitive" | "group" | "clone" | "master" | "bundle")
+}
+
+/// For an `xml` object that is a defaults set: its section and the set. crmsh writes an
+/// `rsc_defaults` set as a bare `<meta_attributes>`; `show` writes an `op_defaults` set
+/// inside `<op_defaults>` (a bare one would read as `rsc_defaults`).
+fn defaults_section(e: &Elem) -> Option<(&'static str, &Elem)> {
+    match e.name.as_str() {
+        "meta_attributes" => Some(("rsc_defaults", e)),
+        "rsc_defaults" | "op_defaults" => {
+            let mut sets = e.elements();
+            let set = sets.next().filter(|s| s.name == "meta_attributes")?;
+            let sec = if e.name == "op_defaults" {
+                "op_defaults"
+            } else {
+                "rsc_defaults"
+            };
+            sets.next().is_none().then_some((sec, set))
+        }
+        _ => None,
+    }
+}
+
+/// `bundle`: built from its definition, the named primitive moved in where the text names
+/// it. Replacing a bundle puts the old one's primitive back at the top level first.
+fn define_bundle(
+    doc: &mut Document,
+    ids: &mut IdSet,
+    elem: &Elem,
+    mode: Mode,
+    pos: Pos,
+) -> Result<(), ApplyError> {
+    let id = elem.id().unwrap_or_default().to_string();
+    let resources = section(doc, "resources", true).expect("created");
+    let mut anchor = None;
+    if let Some(old) = find_object_except_nodes(doc, &id) {
+        if mode == Mode::Create || doc.name(old) != "bundle" {
+            return Err(exists(doc, old, &id, pos));
+        }
+        for c in doc.elements(old).collect::<Vec<_>>() {
+            if super::objects::is_resource(doc, c) {
+                doc.detach(c);
+                doc.insert_before(old, c);
+            }
+        }
+        ids.forget(doc, old);
+        anchor = Some(old);
+    } else if ids.contains(&id) {
+        return Err(id_taken(&id, pos));
+    }
+    let mut e = elem.clone();
+    let slot = e.children.iter().position(|c| c.name == "primitive");
+    let inner = match slot {
+        Some(at) => {
+            let rsc = e.children.remove(at).id().unwrap_or_default().to_string();
+            Some((at, bundle_primitive(doc, &id, &rsc, anchor, pos)?))
+        }
+        None => None,
+    };
+    check_given_ids(&e, ids, pos, true)?;
+    ids.assign(&mut e, "rsc");
+    let b = build(doc, &e);
+    match anchor {
+        Some(old) => {
+            doc.insert_before(old, b);
+            doc.detach(old);
+        }
+        None => doc.append_child(resources, b),
+    }
+    if let Some((at, p)) = inner {
+        doc.detach(p);
+        // The comments built first come before the children.
+        let placed = doc.insert_at(b, e.comments.len() + at, p);
+        assert!(placed, "the slot is within the bundle's children");
+    }
+    Ok(())
+}
+
+/// The primitive a bundle takes in: it must exist at the top level (or in the bundle being
+/// replaced, whose resources were just moved next to it).
+fn bundle_primitive(
+    doc: &Document,
+    id: &str,
+    rsc: &str,
+    anchor: Option<NodeId>,
+    pos: Pos,
+) -> Result<NodeId, ApplyError> {
+    let n = find_object_except_nodes(doc, rsc).ok_or_else(|| {
+        ApplyError::new(
+            pos,
+            format!("bundle {id}: resource {rsc} does not exist; define it first"),
+        )
+    })?;
+    if doc.name(n) != "primitive" {
+        return Err(ApplyError::new(
+            pos,
+            format!(
+                "bundle {id}: {rsc} is a {}, a bundle holds one primitive",
+                doc.name(n)
+            ),
+        ));
+    }
+    let home = anchor.and_then(|a| doc.parent(a));
+    let parent = doc.parent(n).expect("a resource has a parent");
+    if doc.name(parent) != "resources" && Some(parent) != home {
+        return Err(ApplyError::new(
+            pos,
+            format!(
+                "bundle {id}: {rsc} is already in {} {}; a resource can be in one container only",
+                doc.name(parent),
+                doc.attr(parent, "id").unwrap_or("")
+            ),
+        ));
+    }
+    Ok(n)
 }

@@ -7,14 +7,24 @@
 use super::error::Pos;
 
 /// An XML element under construction.
+///
+/// A child named [`COMMENT`] or [`TEXT`] stands for a comment or a text node at that
+/// place, its content in the attribute `text` (only `xml` objects, which are kept exactly as
+/// written, have them).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Elem {
     pub name: String,
     pub attrs: Vec<(String, String)>,
     pub children: Vec<Elem>,
-    /// Comments to keep inside the element (crm comment lines written before a definition).
+    /// Comments to keep inside the element, before its children (crm comment lines written
+    /// before a definition).
     pub comments: Vec<String>,
 }
+
+/// The name of an [`Elem`] child that stands for a comment.
+pub const COMMENT: &str = "#comment";
+/// The name of an [`Elem`] child that stands for text.
+pub const TEXT: &str = "#text";
 
 impl Elem {
     pub fn new(name: &str) -> Elem {
@@ -46,6 +56,11 @@ impl Elem {
 
     pub fn id(&self) -> Option<&str> {
         self.get("id")
+    }
+
+    /// The element children, without the comment and text stand-ins.
+    pub fn elements(&self) -> impl Iterator<Item = &Elem> {
+        self.children.iter().filter(|c| !c.name.starts_with('#'))
     }
 }
 
@@ -120,6 +135,13 @@ pub enum Object {
     NvSet { section: NvSection, set: Elem },
     /// `fencing_topology`: replaces the whole `fencing-topology` section.
     Fencing(Vec<(FenceTarget, String)>),
+    /// `bundle ID ... [primitive RSC]`: a `primitive` child names an existing primitive
+    /// that is moved into the bundle at that place.
+    Bundle(Elem),
+    /// `alert ID PATH ...`.
+    Alert(Elem),
+    /// `role`, `acl_target` (`user`), `acl_group`.
+    Acl(Elem),
     /// `xml <element .../>`: any configuration element, verbatim.
     Xml(Elem),
 }
@@ -138,6 +160,9 @@ impl Object {
             | Object::Clone { elem: e, .. }
             | Object::Constraint(e)
             | Object::Tag(e)
+            | Object::Bundle(e)
+            | Object::Alert(e)
+            | Object::Acl(e)
             | Object::Xml(e) => e.id().unwrap_or_default().to_string(),
             Object::NvSet { section, set } => set.id().unwrap_or(section.default_id()).to_string(),
             Object::Fencing(_) => "fencing_topology".to_string(),

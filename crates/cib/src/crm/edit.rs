@@ -43,7 +43,7 @@ fn delete_one(
     let kind = kind_of(doc, n);
     let parent = doc.parent(n).expect("an object has a parent");
     match kind {
-        Some(ObjectKind::Group | ObjectKind::Clone | ObjectKind::Ms) => {
+        Some(ObjectKind::Group | ObjectKind::Clone | ObjectKind::Ms | ObjectKind::Bundle) => {
             if kind == Some(ObjectKind::Group) && doc.name(parent) != "resources" {
                 return Err(ApplyError::new(
                     pos,
@@ -69,7 +69,7 @@ fn delete_one(
             doc.detach(n);
             drop_references(doc, &[id], notes);
         }
-        Some(ObjectKind::Primitive | ObjectKind::Bundle) => {
+        Some(ObjectKind::Primitive) => {
             doc.detach(n);
             let mut gone = vec![id];
             // Pacemaker has no empty containers: one left without members goes too.

@@ -5,6 +5,7 @@
 //! first free `-0`, `-1`, ... suffix.
 
 use std::collections::BTreeSet;
+use std::sync::Arc;
 
 use tandem_xml::{Document, NodeId};
 
@@ -25,7 +26,22 @@ const IDLESS: &[&str] = &[
     "podman",
     "rkt",
     "storage",
+    // An alert's selection: plain markers.
+    "select",
+    "select_nodes",
+    "select_fencing",
+    "select_resources",
+    "select_attributes",
+    // An ACL target's or group's `<role id="ROLE"/>` names a role; acls-1 `role_ref` too.
+    "role",
+    "role_ref",
 ];
+
+/// True for an element that never gets a generated id (its `id`, if any, names another
+/// object), and for the `#comment`/`#text` stand-ins of [`Elem`].
+pub fn is_idless(element: &str) -> bool {
+    IDLESS.contains(&element) || element.starts_with('#')
+}
 
 /// The middle part crmsh puts in generated ids, by element.
 fn sub_prefix(element: &str) -> Option<&'static str> {
@@ -43,8 +59,17 @@ fn sub_prefix(element: &str) -> Option<&'static str> {
 }
 
 /// Every id used in a document's configuration (not `status`, whose ids repeat by design).
+///
+/// Cheap to clone: the document's ids are shared; a clone records only what it adds and
+/// what it forgets.
 #[derive(Clone, Debug, Default)]
-pub struct IdSet(pub BTreeSet<String>);
+pub struct IdSet {
+    /// The document's ids when the set was made.
+    base: Arc<BTreeSet<String>>,
+    added: BTreeSet<String>,
+    /// Ids of `base` forgotten since.
+    forgotten: BTreeSet<String>,
+}
 
 impl IdSet {
     pub fn of(doc: &Document) -> IdSet {
@@ -53,7 +78,7 @@ impl IdSet {
             && let Some(conf) = doc.child_named(root, "configuration")
         {
             for n in doc.descendants(conf) {
-                if IDLESS.contains(&doc.name(n)) || doc.name(n) == "node" {
+                if !doc.is_element(n) || is_idless(doc.name(n)) || doc.name(n) == "node" {
                     continue;
                 }
                 if let Some(id) = doc.attr(n, "id") {
@@ -61,45 +86,44 @@ impl IdSet {
                 }
             }
         }
-        IdSet(set)
+        IdSet {
+            base: Arc::new(set),
+            ..IdSet::default()
+        }
     }
 
     pub fn contains(&self, id: &str) -> bool {
-        self.0.contains(id)
+        self.added.contains(id) || (self.base.contains(id) && !self.forgotten.contains(id))
     }
 
     pub fn insert(&mut self, id: &str) {
-        self.0.insert(id.to_string());
+        self.forgotten.remove(id);
+        if !self.base.contains(id) {
+            self.added.insert(id.to_string());
+        }
+    }
+
+    /// Forgets one id.
+    pub fn remove(&mut self, id: &str) {
+        self.added.remove(id);
+        if self.base.contains(id) {
+            self.forgotten.insert(id.to_string());
+        }
     }
 
     /// Forgets every id in the subtree at `n` (it is being removed or replaced).
     pub fn forget(&mut self, doc: &Document, n: NodeId) {
         for d in doc.descendants(n) {
             if let Some(id) = doc.attr(d, "id") {
-                self.0.remove(id);
+                self.remove(id);
             }
         }
     }
 
-    /// A fresh id for `e` below an owner whose id is `prefix`.
+    /// A fresh id for `e` below an owner whose id is `prefix`: [`generated_base`], or the
+    /// first of `BASE-0`, `BASE-1`, ... that is free.
     fn generate(&mut self, e: &Elem, prefix: &str) -> String {
-        // An id cannot start with a digit (node ids can: they are not XML ids).
-        let prefix = if !prefix.is_empty() && prefix.chars().all(|c| c.is_ascii_digit()) {
-            format!("num-{prefix}")
-        } else {
-            prefix.to_string()
-        };
-        let base = match (e.name.as_str(), e.get("name")) {
-            ("nvpair", Some(name)) => format!("{prefix}-{name}"),
-            ("op", Some(name)) => match e.get("interval") {
-                Some(i) => format!("{prefix}-{name}-{i}"),
-                None => format!("{prefix}-{name}"),
-            },
-            (element, _) => match sub_prefix(element) {
-                Some(sub) => format!("{prefix}-{sub}"),
-                None => prefix,
-            },
-        };
+        let base = generated_base(&e.name, e.get("name"), e.get("interval"), prefix);
         let mut id = base.clone();
         if self.contains(&id) {
             for n in 0..MAX_ID_SUFFIX {
@@ -114,35 +138,82 @@ impl IdSet {
     }
 
     /// Gives every element of `e` that needs one an id, recursively; `prefix` is the id of
-    /// the owner (crmsh's hint for elements created without one).
+    /// the owner (crmsh's hint for elements created without one). The ids written in `e`
+    /// are reserved first, so a generated id never takes one written further down.
     pub fn assign(&mut self, e: &mut Elem, prefix: &str) {
-        let needs = !IDLESS.contains(&e.name.as_str()) && e.get("id-ref").is_none();
-        if needs {
-            match e.id() {
-                Some(id) => {
-                    let id = id.to_string();
-                    if e.name != "node" {
-                        self.insert(&id);
-                    }
-                }
-                None if e.name == "node" && e.get("uname").is_some() => {
-                    let uname = e.get("uname").unwrap_or_default().to_string();
-                    e.set("id", &uname);
-                }
-                None => {
-                    let id = self.generate(e, prefix);
-                    e.set("id", &id);
-                }
+        self.reserve(e);
+        self.assign_inner(e, prefix);
+    }
+
+    /// Reserves the ids written in `e` (not a node's: node ids are not XML ids).
+    fn reserve(&mut self, e: &Elem) {
+        if needs_id(e)
+            && e.name != "node"
+            && let Some(id) = e.id()
+        {
+            self.insert(id);
+        }
+        for c in &e.children {
+            self.reserve(c);
+        }
+    }
+
+    fn assign_inner(&mut self, e: &mut Elem, prefix: &str) {
+        if needs_id(e) && e.id().is_none() {
+            if e.name == "node" && e.get("uname").is_some() {
+                let uname = e.get("uname").unwrap_or_default().to_string();
+                e.set("id", &uname);
+            } else {
+                let id = self.generate(e, prefix);
+                e.set("id", &id);
             }
         }
+        // Below an element without an id of its own (`operations $id=...` names the
+        // operations, but their ids are the resource's), the owner's prefix goes on.
         let next = if e.name == "node" {
             e.get("uname").or(e.id()).unwrap_or(prefix).to_string()
+        } else if is_idless(&e.name) {
+            prefix.to_string()
         } else {
             e.id().unwrap_or(prefix).to_string()
         };
         for c in &mut e.children {
-            self.assign(c, &next);
+            self.assign_inner(c, &next);
         }
+    }
+}
+
+/// True if `e` gets an id when it has none.
+fn needs_id(e: &Elem) -> bool {
+    !is_idless(&e.name) && e.get("id-ref").is_none()
+}
+
+/// The id crmsh generates for an element `element` (with `name` and `interval` attributes)
+/// below an owner whose id is `prefix`, before any `-N` suffix: `PREFIX-NAME` for a pair,
+/// `PREFIX-NAME-INTERVAL` for an operation, `PREFIX-instance_attributes` (and the like) for
+/// sets, rules and expressions, `PREFIX` for the rest.
+pub fn generated_base(
+    element: &str,
+    name: Option<&str>,
+    interval: Option<&str>,
+    prefix: &str,
+) -> String {
+    // An id cannot start with a digit (node ids can: they are not XML ids).
+    let prefix = if !prefix.is_empty() && prefix.chars().all(|c| c.is_ascii_digit()) {
+        format!("num-{prefix}")
+    } else {
+        prefix.to_string()
+    };
+    match (element, name) {
+        ("nvpair", Some(name)) => format!("{prefix}-{name}"),
+        ("op", Some(name)) => match interval {
+            Some(i) => format!("{prefix}-{name}-{i}"),
+            None => format!("{prefix}-{name}"),
+        },
+        (element, _) => match sub_prefix(element) {
+            Some(sub) => format!("{prefix}-{sub}"),
+            None => prefix,
+        },
     }
 }
 

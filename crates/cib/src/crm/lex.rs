@@ -4,6 +4,11 @@
 //! backslash outside quotes escapes the next character; a backslash at the end of a line
 //! continues the statement on the next line. A line whose first word starts with `#` is a
 //! comment. Every word remembers the line and column where it starts.
+//!
+//! An `xml` statement is not split: everything after the keyword is one word, taken
+//! verbatim (XML has its own quoting), lines joined where they end in ` \` (the space and
+//! backslash dropped, the line break kept), so that what `show` prints in the `xml` form
+//! reads back exactly.
 
 use super::error::{Pos, SyntaxError};
 
@@ -167,7 +172,15 @@ fn statement(lx: &mut Lexer<'_>, comments: Vec<String>) -> Result<Statement, Syn
                         format!("at most {MAX_WORDS} words in one statement"),
                     ));
                 }
-                words.push(word(lx, &mut raw)?);
+                let w = word(lx, &mut raw)?;
+                let xml = words.is_empty() && !w.quoted && w.text.eq_ignore_ascii_case("xml");
+                words.push(w);
+                if xml {
+                    if let Some(rest) = verbatim(lx, &mut raw) {
+                        words.push(rest);
+                    }
+                    break;
+                }
             }
         }
     }
@@ -177,6 +190,35 @@ fn statement(lx: &mut Lexer<'_>, comments: Vec<String>) -> Result<Statement, Syn
         comments,
         raw,
         end,
+    })
+}
+
+/// The rest of an `xml` statement as one word: verbatim up to a line end that is not
+/// continued. `None` if there is nothing but blanks.
+fn verbatim(lx: &mut Lexer<'_>, raw: &mut String) -> Option<Word> {
+    while lx.peek().is_some_and(|c| c != '\n' && c.is_whitespace()) {
+        raw.push(lx.bump().expect("peeked"));
+    }
+    let pos = lx.pos();
+    let mut text = String::new();
+    while let Some(c) = lx.peek() {
+        if c == '\n' {
+            if !text.ends_with('\\') {
+                break;
+            }
+            text.pop();
+            if text.ends_with(' ') {
+                text.pop();
+            }
+        }
+        text.push(c);
+        lx.bump();
+    }
+    raw.push_str(&text);
+    (!text.trim().is_empty()).then_some(Word {
+        text,
+        pos,
+        quoted: true,
     })
 }
 
@@ -321,6 +363,19 @@ mod tests {
             texts("location l a rule #uname eq n1"),
             vec![vec!["location", "l", "a", "rule", "#uname", "eq", "n1"]]
         );
+    }
+
+    #[test]
+    fn xml_statements_are_taken_verbatim() {
+        let st = split("xml <a x=\"it's\"> \\\n  <!-- don't \\\n-->  \\\n</a>\nnode n1\n").unwrap();
+        assert_eq!(st.len(), 2);
+        assert_eq!(st[0].words.len(), 2);
+        assert_eq!(
+            st[0].words[1].text,
+            "<a x=\"it's\">\n  <!-- don't\n--> \n</a>"
+        );
+        assert_eq!(st[0].words[1].pos, Pos { line: 1, column: 5 });
+        assert_eq!(st[1].words[0].text, "node");
     }
 
     #[test]

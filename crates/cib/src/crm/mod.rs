@@ -29,30 +29,47 @@
 //! assert_eq!(err.to_string(), "1:49: found the end of the text, expected a closing \" for the quote opened at 1:46");
 //! ```
 //!
+//! `show` loses nothing: text that does not load back to exactly an object's XML (ids and
+//! comments included) is replaced by that object's `xml` form, as crmsh does for what it
+//! cannot express (nested rules, ids of rule expressions or resource sets, unknown
+//! attributes, ...); see `lossless.rs`.
+//!
 //! Differences from crmsh, on purpose: `ms` writes a promotable `<clone>` (Pacemaker 2's
 //! form) rather than the deprecated `<master>`; resource agents are not looked up (there is
 //! no agent metadata in a core crate), so a bare type or `ocf:TYPE` always means the
 //! `heartbeat` provider; a group member or clone child must exist already (crmsh drops the
-//! missing ones with an error message but creates the container).
+//! missing ones with an error message but creates the container). `show` writes the ids
+//! that loading would not give back (`params $id=vip-ia $vip-ip:ip=...`, `op monitor
+//! interval=10s id=...`), where crmsh leaves them out and keeps them only while editing the
+//! live object; it checks each object's text exactly (crmsh ignores the order of children),
+//! so a container whose members sit before its attribute sets is shown as `xml`; a node's
+//! `type="normal"` is written (`node n1:normal`), crmsh leaves it out; `user` defines an
+//! `acl_target` (Pacemaker 2 has no `acl_user`) and `acl_group` is the ACL group (crmsh's
+//! `group` is the resource group).
 
+mod acl;
 mod apply;
 mod ast;
 mod edit;
 mod error;
 mod ids;
 mod lex;
+mod lossless;
 mod objects;
 mod parse;
+mod parse_attrs;
 mod parse_cons;
+mod parse_more;
 mod show;
+mod show_more;
 
 use tandem_xml::Document;
 
 pub use apply::{Mode, build, define, define_all, elem_from_doc};
-pub use ast::{Command, Elem, FenceTarget, LoadMethod, Located, NvSection, Object};
+pub use ast::{COMMENT, Command, Elem, FenceTarget, LoadMethod, Located, NvSection, Object, TEXT};
 pub use edit::{delete, rename};
 pub use error::{ApplyError, CrmError, Pos, SyntaxError};
-pub use ids::{IdSet, MAX_ID_SUFFIX};
+pub use ids::{IdSet, MAX_ID_SUFFIX, generated_base};
 pub use lex::{MAX_TEXT_BYTES, MAX_WORDS, Statement, Word, split};
 pub use objects::{
     ObjectKind, ObjectRef, all_objects, find_object, kind_of, object_ids, resource_ids,
@@ -110,14 +127,21 @@ fn processing_rank(o: &Object) -> u8 {
             "bundle" => 3,
             "group" => 4,
             "clone" | "master" => 5,
+            "fencing-topology" => 9,
+            "acl_role" => 11,
+            "acl_target" | "acl_group" | "acl_user" => 12,
             _ => 8,
         },
+        Object::Bundle(_) => 3,
         Object::Group { .. } => 4,
         Object::Clone { .. } => 5,
         Object::Tag(_) => 7,
         Object::Constraint(_) => 8,
         Object::Fencing(_) => 9,
         Object::NvSet { .. } => 10,
+        Object::Acl(e) if e.name == "acl_role" => 11,
+        Object::Acl(_) => 12,
+        Object::Alert(_) => 13,
     }
 }
 

@@ -25,6 +25,9 @@ pub enum ObjectKind {
     OpDefaults,
     AclRole,
     AclTarget,
+    AclGroup,
+    /// A Pacemaker 1.1 `acl_user` (`user` reads as `acl_target` now).
+    AclUser,
     Alert,
 }
 
@@ -50,6 +53,8 @@ impl ObjectKind {
             ObjectKind::OpDefaults => "op_defaults",
             ObjectKind::AclRole => "role",
             ObjectKind::AclTarget => "acl_target",
+            ObjectKind::AclGroup => "acl_group",
+            ObjectKind::AclUser => "user",
             ObjectKind::Alert => "alert",
         }
     }
@@ -71,7 +76,7 @@ impl ObjectKind {
             ObjectKind::RscDefaults => 12,
             ObjectKind::OpDefaults => 13,
             ObjectKind::AclRole => 14,
-            ObjectKind::AclTarget => 15,
+            ObjectKind::AclTarget | ObjectKind::AclGroup | ObjectKind::AclUser => 15,
             ObjectKind::Alert => 16,
         }
     }
@@ -139,7 +144,9 @@ pub fn kind_of(doc: &Document, n: NodeId) -> Option<ObjectKind> {
         ("meta_attributes", "rsc_defaults") => ObjectKind::RscDefaults,
         ("meta_attributes", "op_defaults") => ObjectKind::OpDefaults,
         ("acl_role", _) => ObjectKind::AclRole,
-        ("acl_target" | "acl_user" | "acl_group", _) => ObjectKind::AclTarget,
+        ("acl_target", _) => ObjectKind::AclTarget,
+        ("acl_group", _) => ObjectKind::AclGroup,
+        ("acl_user", _) => ObjectKind::AclUser,
         ("alert", "alerts") => ObjectKind::Alert,
         _ => return None,
     })
@@ -210,6 +217,15 @@ pub fn find_object(doc: &Document, id: &str) -> Option<NodeId> {
             .find(|o| o.kind == ObjectKind::Node && doc.attr(o.node, "uname") == Some(id))
             .map(|o| o.node)
     })
+}
+
+/// The object element with this id that is not a node (node ids are not XML ids: a
+/// remote node's resource has the node's name).
+pub fn find_object_except_nodes(doc: &Document, id: &str) -> Option<NodeId> {
+    all_objects(doc)
+        .into_iter()
+        .find(|o| o.kind != ObjectKind::Node && o.id == id)
+        .map(|o| o.node)
 }
 
 /// The ids of every object (for completion).

@@ -4,36 +4,8 @@
 use super::ast::{Command, Elem, FenceTarget, LoadMethod, Located, NvSection, Object};
 use super::error::SyntaxError;
 use super::lex::{Statement, Word, split};
+use super::parse_attrs::make_promotable;
 use crate::types::KNOWN_CLASSES;
-
-/// Words that end a list of name-value pairs (crmsh's terminators).
-const TERMINATORS: &[&str] = &[
-    "params",
-    "meta",
-    "utilization",
-    "operations",
-    "op",
-    "op_params",
-    "op_meta",
-    "rule",
-    "attributes",
-];
-
-/// The attributes an `<op>` element may carry; other `op` pairs are operation parameters.
-const OP_ATTRIBUTES: &[&str] = &[
-    "id",
-    "name",
-    "interval",
-    "description",
-    "start-delay",
-    "interval-origin",
-    "timeout",
-    "enabled",
-    "record-pending",
-    "role",
-    "requires",
-    "on-fail",
-];
 
 /// Parses crm text (one or many statements) into commands.
 pub fn parse(text: &str) -> Result<Vec<Located<Command>>, SyntaxError> {
@@ -175,6 +147,11 @@ impl<'a> Parser<'a> {
             "rsc_ticket" => define(Object::Constraint(self.rsc_ticket()?)),
             "fencing_topology" | "fencing-topology" => define(self.fencing()?),
             "tag" => define(self.tag()?),
+            "bundle" => define(self.bundle()?),
+            "alert" => define(self.alert()?),
+            "role" => define(self.acl_role()?),
+            "acl_target" | "user" => define(self.acl_subject("acl_target")?),
+            "acl_group" => define(self.acl_subject("acl_group")?),
             "xml" => define(self.xml()?),
             "delete" | "rm" => Ok(Command::Delete(self.ids_to_end("an object id", 1)?)),
             "rename" => {
@@ -195,8 +172,9 @@ impl<'a> Parser<'a> {
             "edit" => Ok(Command::Edit(self.ids_to_end("an object id", 0)?)),
             _ => Err(self.error_at(
                 kw,
-                "a configure command (primitive, group, clone, ms, location, colocation, \
-                 order, property, rsc_defaults, op_defaults, node, fencing_topology, tag, \
+                "a configure command (primitive, group, clone, ms, rsc_template, bundle, \
+                 location, colocation, order, rsc_ticket, property, rsc_defaults, op_defaults, \
+                 node, fencing_topology, tag, alert, role, acl_target, user, acl_group, xml, \
                  delete, rename, show, verify, commit, load, edit)",
             )),
         }
@@ -260,7 +238,7 @@ impl<'a> Parser<'a> {
         Ok(Object::Primitive(e))
     }
 
-    fn description(&mut self, e: &mut Elem) {
+    pub(super) fn description(&mut self, e: &mut Elem) {
         if let Some(w) = self.peek()
             && let Some(d) = w.text.strip_prefix("description=")
         {
@@ -351,12 +329,13 @@ impl<'a> Parser<'a> {
         let id = if let Some(id) = w.text.strip_prefix("$id=") {
             id
         } else {
+            // Node ids may start with a digit (`node 1: node1`).
             let id = w.text.strip_suffix(':')?;
-            if id.is_empty()
-                || !id
+            let valid = !id.is_empty()
+                && id
                     .chars()
-                    .all(|c| c.is_alphanumeric() || c == '_' || c == '-')
-            {
+                    .all(|c| c.is_alphanumeric() || matches!(c, '_' | '.' | '-'));
+            if w.quoted || !valid {
                 return None;
             }
             id
@@ -433,21 +412,22 @@ impl<'a> Parser<'a> {
         Ok(Object::Tag(e))
     }
 
-    /// `xml <element ...>`: the raw XML after the keyword.
+    /// `xml <element ...>`: the XML after the keyword (the lexer keeps it verbatim).
     fn xml(&mut self) -> Result<Object, SyntaxError> {
-        let first = self.peek().ok_or_else(|| self.error("XML text"))?;
-        let raw = self.st.raw.trim_start();
-        let text = raw.get(3..).unwrap_or("").trim();
-        let doc = tandem_xml::Document::parse(text).map_err(|e| {
-            // The XML parser's position is within the XML text; on its first line that maps
-            // onto the statement's line.
-            let pos = if e.position.line == 1 {
+        let w = self.word("XML text")?;
+        let doc = tandem_xml::Document::parse(&w.text).map_err(|e| {
+            // The XML parser's position is within the XML text, which starts at `w.pos`
+            // and keeps the statement's line breaks.
+            let pos = if e.position.line <= 1 {
                 super::error::Pos {
-                    line: first.pos.line,
-                    column: first.pos.column + e.position.column as u32 - 1,
+                    line: w.pos.line,
+                    column: w.pos.column + e.position.column.max(1) as u32 - 1,
                 }
             } else {
-                first.pos
+                super::error::Pos {
+                    line: w.pos.line + e.position.line as u32 - 1,
+                    column: e.position.column as u32,
+                }
             };
             let msg = e.message.strip_prefix("found ").unwrap_or(&e.message);
             match msg.split_once(", expected ") {
@@ -457,204 +437,8 @@ impl<'a> Parser<'a> {
         })?;
         let root = doc
             .root()
-            .ok_or_else(|| SyntaxError::new(first.pos, "no element", "one XML element"))?;
-        self.i = self.st.words.len();
+            .ok_or_else(|| SyntaxError::new(w.pos, "no element", "one XML element"))?;
         Ok(Object::Xml(super::apply::elem_from_doc(&doc, root)))
-    }
-
-    // ---- attribute lists -------------------------------------------------------------
-
-    /// Attribute sets (`params ...`, `meta ...`), operations (when `ops`), in any order;
-    /// pairs right after the head belong to the `implicit` set.
-    fn arguments(
-        &mut self,
-        e: &mut Elem,
-        sets: &[(&str, &str)],
-        implicit: &str,
-        ops: bool,
-    ) -> Result<(), SyntaxError> {
-        let mut first = true;
-        while let Some(w) = self.peek() {
-            let kw = if w.quoted {
-                None
-            } else {
-                sets.iter()
-                    .find(|(k, _)| w.text.eq_ignore_ascii_case(k))
-                    .copied()
-            };
-            if let Some((_, element)) = kw {
-                self.i += 1;
-                e.children.push(self.attr_list(element)?);
-            } else if ops && self.at_kw("op") {
-                self.op(e)?;
-            } else if ops && self.at_kw("operations") {
-                self.i += 1;
-                let id = self.word("$id=ID")?;
-                let Some(id) = id.text.strip_prefix("$id=").filter(|i| is_id(i)) else {
-                    return Err(self.error_at(id, "$id=ID"));
-                };
-                operations(e).set("id", id);
-            } else if first && w.text.contains('=') {
-                let element = sets
-                    .iter()
-                    .find(|(k, _)| *k == implicit)
-                    .map(|(_, el)| *el)
-                    .expect("the implicit set is one of the sets");
-                e.children.push(self.attr_list(element)?);
-            } else {
-                break;
-            }
-            first = false;
-        }
-        Ok(())
-    }
-
-    /// `[$id=ID] [SCORE:] [rule ...] NAME=VALUE...`
-    fn attr_list(&mut self, element: &str) -> Result<Elem, SyntaxError> {
-        let mut set = Elem::new(element);
-        if let Some(w) = self.peek() {
-            if let Some(id) = w.text.strip_prefix("$id=") {
-                if !is_id(id) {
-                    return Err(self.error_at(w, "$id=ID with a valid id"));
-                }
-                set.set("id", id);
-                self.i += 1;
-            } else if let Some(r) = w.text.strip_prefix("$id-ref=") {
-                set.set("id-ref", r);
-                self.i += 1;
-                return Ok(set);
-            }
-        }
-        if let Some(w) = self.peek()
-            && let Some(score) = w.text.strip_suffix(':')
-            && !score.is_empty()
-            && !w.text.contains('=')
-        {
-            self.i += 1;
-            let (attr, value) = score_attr(score);
-            set.set(attr, &value);
-        }
-        set.children.extend(self.rules()?);
-        set.children.extend(self.nvpairs(TERMINATORS, false)?);
-        Ok(set)
-    }
-
-    /// `NAME=VALUE` and bare `NAME` words, up to a terminator keyword.
-    pub(super) fn nvpairs(
-        &mut self,
-        terminators: &[&str],
-        values_required: bool,
-    ) -> Result<Vec<Elem>, SyntaxError> {
-        let mut out = Vec::new();
-        while let Some(w) = self.peek() {
-            if !w.quoted && terminators.iter().any(|t| w.text.eq_ignore_ascii_case(t)) {
-                break;
-            }
-            let first = w.text.chars().next();
-            if matches!(first, Some('$' | '@' | '=') | None) {
-                return Err(self.error("NAME=VALUE"));
-            }
-            let nv = match w.text.split_once('=') {
-                Some((n, v)) => Elem::new("nvpair").with("name", n).with("value", v),
-                None if values_required || w.text.contains(':') => {
-                    return Err(self.error("NAME=VALUE"));
-                }
-                None => Elem::new("nvpair").with("name", &w.text),
-            };
-            out.push(nv);
-            self.i += 1;
-        }
-        Ok(out)
-    }
-
-    /// `op NAME [ATTR=VALUE...] [PARAM=VALUE...] [op_params ..] [op_meta ..]`
-    fn op(&mut self, e: &mut Elem) -> Result<(), SyntaxError> {
-        self.i += 1;
-        let name = self.ident("an operation name (monitor, start, stop, ...)")?;
-        let mut op = Elem::new("op").with("name", &name);
-        let mut params = Elem::new("instance_attributes");
-        let mut has_interval = false;
-        while let Some(w) = self.peek() {
-            if !w.quoted && TERMINATORS.iter().any(|t| w.text.eq_ignore_ascii_case(t)) {
-                break;
-            }
-            let Some((k, v)) = w.text.split_once('=') else {
-                return Err(self.error("NAME=VALUE"));
-            };
-            if OP_ATTRIBUTES.contains(&k) && k != "id" && k != "name" {
-                if !params.children.is_empty() {
-                    return Err(self.error(format!(
-                        "operation parameters after the operation's attributes ({k} must come \
-                         before {})",
-                        params.children[0].get("name").unwrap_or_default()
-                    )));
-                }
-                has_interval |= k == "interval";
-                op.set(k, v);
-            } else {
-                params
-                    .children
-                    .push(Elem::new("nvpair").with("name", k).with("value", v));
-            }
-            self.i += 1;
-        }
-        if !has_interval {
-            op.set("interval", "0");
-        }
-        if !params.children.is_empty() {
-            op.children.push(params);
-        }
-        loop {
-            if self.eat_kw("op_params") {
-                op.children.push(self.attr_list("instance_attributes")?);
-            } else if self.eat_kw("op_meta") {
-                op.children.push(self.attr_list("meta_attributes")?);
-            } else {
-                break;
-            }
-        }
-        operations(e).children.push(op);
-        Ok(())
-    }
-}
-
-/// The `<operations>` child of a primitive, created on first use.
-fn operations(e: &mut Elem) -> &mut Elem {
-    let at = match e.children.iter().position(|c| c.name == "operations") {
-        Some(i) => i,
-        None => {
-            e.children.push(Elem::new("operations"));
-            e.children.len() - 1
-        }
-    };
-    &mut e.children[at]
-}
-
-/// Puts `promotable=true` first in the clone's (first) meta set, creating it if needed.
-fn make_promotable(elem: &mut Elem) {
-    let nv = Elem::new("nvpair")
-        .with("name", "promotable")
-        .with("value", "true");
-    match elem
-        .children
-        .iter_mut()
-        .find(|c| c.name == "meta_attributes" && c.get("id-ref").is_none())
-    {
-        Some(meta) => {
-            meta.children
-                .retain(|c| c.get("name") != Some("promotable"));
-            let at = meta
-                .children
-                .iter()
-                .position(|c| c.name == "nvpair")
-                .unwrap_or(meta.children.len());
-            meta.children.insert(at, nv);
-        }
-        None => {
-            let mut meta = Elem::new("meta_attributes");
-            meta.children.push(nv);
-            elem.children.insert(0, meta);
-        }
     }
 }
 
@@ -682,6 +466,8 @@ pub fn agent_spec(spec: &str) -> Option<(&str, Option<&str>, &str)> {
             && s.chars()
                 .all(|c| c.is_alphanumeric() || matches!(c, '_' | '-' | '.' | '@'))
     };
+    // Types may have a directory part (`stonith:external/sbd`).
+    let valid_type = |s: &str| s.split('/').all(valid);
     let parts: Vec<&str> = spec.split(':').collect();
     let (class, provider, kind) = match parts.as_slice() {
         [t] => ("ocf", Some("heartbeat"), *t),
@@ -690,7 +476,7 @@ pub fn agent_spec(spec: &str) -> Option<(&str, Option<&str>, &str)> {
         [c, p, t] if *c == "ocf" && valid(p) => (*c, Some(*p), *t),
         _ => return None,
     };
-    (KNOWN_CLASSES.contains(&class) && valid(kind)).then_some((class, provider, kind))
+    (KNOWN_CLASSES.contains(&class) && valid_type(kind)).then_some((class, provider, kind))
 }
 
 /// A score word (without its colon) as the attribute it becomes: `inf`, `-inf`, `100`,
@@ -746,6 +532,9 @@ pub fn attach_comments(o: &mut Object, comments: &[String]) {
         | Object::Constraint(e)
         | Object::Tag(e)
         | Object::Xml(e)
+        | Object::Bundle(e)
+        | Object::Alert(e)
+        | Object::Acl(e)
         | Object::NvSet { set: e, .. } => e,
         Object::Fencing(_) => return,
     };

@@ -1,22 +1,73 @@
-//! The configuration as crm text, exactly as `crm configure show` prints it: one object per
+//! The configuration as crm text, as `crm configure show` prints it: one object per
 //! statement, sorted by kind then id; the parts of a statement joined by ` \`, a newline and
 //! a tab; values quoted only when they hold more than letters, digits, `_`, `.` and `-`;
 //! generated ids left out (they come back the same when the text is loaded).
+//!
+//! Nothing is lost: an id that loading the text would not give back is written (`$id=`,
+//! `$ID:NAME=VALUE`, `id=` in an operation), and an object whose text does not load back to
+//! exactly its XML (see `lossless.rs`) is shown in the `xml` form, with a container's
+//! members inside it.
+
+use std::collections::BTreeSet;
 
 use tandem_xml::{Document, NodeId, NodeKind};
 
+use super::ids::IdSet;
+use super::lossless;
 use super::objects::{ObjectKind, ObjectRef, find_object, sorted_objects};
 
 /// Shows the whole configuration, or the named objects (in `show` order). Unknown ids are
-/// returned as the error.
+/// returned as the error. Showing everything leaves out the members of a container shown
+/// in the `xml` form (they are in its XML).
 pub fn show(doc: &Document, ids: &[String]) -> Result<String, String> {
     let objects = select(doc, ids)?;
+    let ctx = Context::of(doc);
+    let shown: Vec<lossless::Shown> = objects
+        .iter()
+        .map(|o| lossless::render(doc, o, &ctx))
+        .collect();
+    let in_xml: Vec<NodeId> = objects
+        .iter()
+        .zip(&shown)
+        .filter(|(_, s)| s.xml)
+        .map(|(o, _)| o.node)
+        .collect();
     let mut out = String::new();
-    for o in &objects {
-        out.push_str(&show_object(doc, o));
+    for (o, s) in objects.iter().zip(&shown) {
+        let inside = |&x: &NodeId| x != o.node && doc.is_ancestor_or_self(x, o.node);
+        if ids.is_empty() && in_xml.iter().any(inside) {
+            continue;
+        }
+        out.push_str(&s.text);
         out.push('\n');
     }
     Ok(out)
+}
+
+/// What rendering needs from the whole document, computed once per `show`.
+pub(super) struct Context {
+    /// Every id of the configuration.
+    pub ids: IdSet,
+    /// The ids some element refers to with `id-ref` (crmsh then shows them).
+    pub referenced: BTreeSet<String>,
+}
+
+impl Context {
+    pub fn of(doc: &Document) -> Context {
+        let referenced = doc
+            .root()
+            .map(|r| {
+                doc.descendants(r)
+                    .filter_map(|n| doc.attr(n, "id-ref"))
+                    .map(str::to_string)
+                    .collect()
+            })
+            .unwrap_or_default();
+        Context {
+            ids: IdSet::of(doc),
+            referenced,
+        }
+    }
 }
 
 /// The selected objects, sorted; an unknown id is the error.
@@ -89,7 +140,22 @@ pub fn show_xml(doc: &Document, ids: &[String]) -> Result<String, String> {
 
 /// One object's text (comments first, then the statement), without a final newline.
 pub fn show_object(doc: &Document, o: &ObjectRef) -> String {
-    let r = Render { doc };
+    lossless::render(doc, o, &Context::of(doc)).text
+}
+
+/// The crm statement for an object, printing the ids of the elements in `explicit` (and
+/// those referred to elsewhere); `None` for what the crm syntax cannot express.
+pub(super) fn crm_text(
+    doc: &Document,
+    o: &ObjectRef,
+    ctx: &Context,
+    explicit: &BTreeSet<NodeId>,
+) -> Option<String> {
+    let r = Render {
+        doc,
+        referenced: &ctx.referenced,
+        explicit,
+    };
     let parts = match o.kind {
         ObjectKind::Node => r.node(o.node),
         ObjectKind::Primitive | ObjectKind::Template => r.primitive(o.node, o.kind),
@@ -103,21 +169,43 @@ pub fn show_object(doc: &Document, o: &ObjectRef) -> String {
         ObjectKind::Property | ObjectKind::RscDefaults | ObjectKind::OpDefaults => {
             r.nvset_object(o.node, o.kind)
         }
-        ObjectKind::Bundle | ObjectKind::AclRole | ObjectKind::AclTarget | ObjectKind::Alert => {
-            None
-        }
+        ObjectKind::Bundle => r.bundle(o.node),
+        ObjectKind::Alert => r.alert(o.node),
+        ObjectKind::AclRole => r.acl_role(o.node),
+        ObjectKind::AclTarget | ObjectKind::AclGroup => r.acl_subject(o.node, o.kind),
+        ObjectKind::AclUser => None,
+    }?;
+    Some(with_comments(doc, o.node, parts.join(" \\\n\t")))
+}
+
+/// The `xml` form of an object: what it is, exactly (an `op_defaults` set inside
+/// `<op_defaults>`, so that it does not read back as `rsc_defaults`).
+pub(super) fn xml_text(doc: &Document, o: &ObjectRef) -> String {
+    let text = if o.kind == ObjectKind::OpDefaults {
+        let mut wrapped = Document::new();
+        let top = wrapped.create_element("op_defaults");
+        wrapped.append_child(wrapped.document_node(), top);
+        let set = wrapped.import(doc, o.node);
+        wrapped.append_child(top, set);
+        wrapped.node_to_pretty_string(top)
+    } else {
+        doc.node_to_pretty_string(o.node)
     };
+    // The last line break is the statement's end; every other one continues it.
+    format!("xml {}", text.trim_end_matches('\n').replace('\n', " \\\n"))
+}
+
+/// Comments directly inside the object come first, as `#` lines.
+fn with_comments(doc: &Document, n: NodeId, body: String) -> String {
     let comments: Vec<String> = doc
-        .children(o.node)
+        .children(n)
         .filter_map(|c| match doc.kind(c) {
+            // crmsh's form: a comment that does not start with `#` gets `# ` in front.
+            NodeKind::Comment(t) if t.trim().starts_with('#') => Some(t.trim().to_string()),
             NodeKind::Comment(t) => Some(format!("# {}", t.trim())),
             _ => None,
         })
         .collect();
-    let body = match parts {
-        Some(parts) => parts.join(" \\\n\t"),
-        None => r.xml(o.node),
-    };
     if comments.is_empty() {
         body
     } else {
@@ -141,7 +229,7 @@ pub fn quote(v: &str) -> String {
     }
 }
 
-fn nvpair_text(name: &str, value: Option<&str>) -> String {
+pub(super) fn nvpair_text(name: &str, value: Option<&str>) -> String {
     match value {
         Some(v) => format!("{name}={}", quote(v)),
         None => name.to_string(),
@@ -156,26 +244,26 @@ fn score_text(doc: &Document, n: NodeId) -> String {
     }
 }
 
-struct Render<'d> {
-    doc: &'d Document,
+pub(super) struct Render<'d> {
+    pub doc: &'d Document,
+    pub referenced: &'d BTreeSet<String>,
+    /// Elements whose id loading would not give back: shown.
+    pub explicit: &'d BTreeSet<NodeId>,
 }
 
 impl Render<'_> {
-    fn attr(&self, n: NodeId, name: &str) -> Option<&str> {
+    pub fn attr(&self, n: NodeId, name: &str) -> Option<&str> {
         self.doc.attr(n, name)
     }
 
-    /// True if some element refers to `id` through `id-ref` (crmsh then shows the id).
-    fn is_referenced(&self, id: &str) -> bool {
-        let Some(root) = self.doc.root() else {
-            return false;
-        };
-        self.doc
-            .descendants(root)
-            .any(|n| self.doc.attr(n, "id-ref") == Some(id))
+    /// The id of `n` if the text must say it: crmsh shows ids other elements refer to, and
+    /// an id loading would not give back must be written too.
+    pub fn shown_id(&self, n: NodeId) -> Option<&str> {
+        self.attr(n, "id")
+            .filter(|id| self.explicit.contains(&n) || self.referenced.contains(*id))
     }
 
-    fn description(&self, n: NodeId, parts: &mut Vec<String>) {
+    pub fn description(&self, n: NodeId, parts: &mut Vec<String>) {
         if let Some(d) = self.attr(n, "description") {
             parts.push(nvpair_text("description", Some(d)));
         }
@@ -194,7 +282,8 @@ impl Render<'_> {
         }
         head.push(' ');
         head.push_str(uname);
-        if let Some(t) = self.attr(n, "type").filter(|t| *t != "normal") {
+        // crmsh leaves out `:normal`; written out, it reads back as it was.
+        if let Some(t) = self.attr(n, "type") {
             head.push(':');
             head.push_str(t);
         }
@@ -276,6 +365,10 @@ impl Render<'_> {
                     line.push_str(&nvpair_text(k, Some(v)));
                 }
             }
+            if let Some(id) = self.attr(op, "id").filter(|_| self.explicit.contains(&op)) {
+                line.push(' ');
+                line.push_str(&nvpair_text("id", Some(id)));
+            }
             parts.push(line);
             for c in self.doc.elements(op) {
                 match self.doc.name(c) {
@@ -310,9 +403,9 @@ impl Render<'_> {
     }
 
     /// `KEYWORD [$id=ID] [SCORE:] [rule ...] NAME=VALUE...` for one attribute set.
-    fn set_line(&self, keyword: &str, set: NodeId) -> String {
+    pub(super) fn set_line(&self, keyword: &str, set: NodeId) -> String {
         let mut s = format!("{keyword} ");
-        if let Some(id) = self.attr(set, "id").filter(|id| self.is_referenced(id)) {
+        if let Some(id) = self.shown_id(set) {
             s.push_str(&format!("{} ", nvpair_text("$id", Some(id))));
         } else if let Some(r) = self.attr(set, "id-ref") {
             s.push_str(&format!("{} ", nvpair_text("$id-ref", Some(r))));
@@ -344,7 +437,7 @@ impl Render<'_> {
             };
         }
         let text = nvpair_text(name.unwrap_or(""), self.attr(n, "value"));
-        match self.attr(n, "id").filter(|id| self.is_referenced(id)) {
+        match self.shown_id(n) {
             Some(id) => format!("${id}:{text}"),
             None => text,
         }
@@ -352,7 +445,7 @@ impl Render<'_> {
 
     fn rule(&self, n: NodeId) -> String {
         let mut s = Vec::new();
-        if let Some(id) = self.attr(n, "id").filter(|id| self.is_referenced(id)) {
+        if let Some(id) = self.shown_id(n) {
             s.push(nvpair_text("$id", Some(id)));
         } else if let Some(r) = self.attr(n, "id-ref") {
             return nvpair_text("$id-ref", Some(r));
@@ -633,12 +726,5 @@ impl Render<'_> {
             }
         }
         Some(parts)
-    }
-
-    /// crmsh's form for what the crm syntax cannot express: `xml` and the element.
-    fn xml(&self, n: NodeId) -> String {
-        let text = self.doc.node_to_pretty_string(n);
-        let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
-        format!("xml {}", lines.join(" \\\n"))
     }
 }
