@@ -1,8 +1,10 @@
 #![allow(clippy::unwrap_used)]
-//! Golden tests of the crm language: statements in `tests/crm/*.crm`, the expected `show`
-//! output in `*.show` (checked against crmsh, see `tests/crm/README.md`). Every file is
-//! also round-tripped: the shown text, loaded into an empty CIB, gives the same XML and
-//! shows the same again.
+//! Golden tests of the crm language: statements in `tests/crm/*.crm` (or a CIB in
+//! `tests/crm/*.xml`), the expected `show` output in `*.show` (checked against crmsh, see
+//! `tests/crm/README.md`). Every file is also round-tripped: the shown text, loaded into an
+//! empty CIB, gives the same XML and shows the same again.
+
+mod common;
 
 use std::path::{Path, PathBuf};
 
@@ -27,38 +29,62 @@ fn configuration_c14n(doc: &Document) -> Vec<(String, String)> {
         .collect()
 }
 
-fn cases() -> Vec<PathBuf> {
+fn inputs(extension: &str) -> Vec<PathBuf> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/crm");
     let mut v: Vec<PathBuf> = std::fs::read_dir(&dir)
         .unwrap()
         .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|x| x == "crm"))
+        .filter(|p| p.extension().is_some_and(|x| x == extension))
         .collect();
     v.sort();
-    assert!(v.len() >= 6, "the golden inputs are missing");
     v
+}
+
+fn cases() -> Vec<PathBuf> {
+    let v = inputs("crm");
+    assert!(v.len() >= 8, "the golden inputs are missing");
+    v
+}
+
+/// Compares with the golden file, or rewrites it under UPDATE_GOLDEN=1; a difference is
+/// pushed to `failures`.
+fn check_golden(input: &Path, shown: &str, failures: &mut Vec<String>) {
+    let golden = input.with_extension("show");
+    if std::env::var_os("UPDATE_GOLDEN").is_some() {
+        std::fs::write(&golden, shown).unwrap();
+        return;
+    }
+    let expected = std::fs::read_to_string(&golden).unwrap();
+    if shown != expected {
+        failures.push(format!(
+            "{}:\n--- expected\n{expected}\n--- got\n{shown}",
+            golden.display()
+        ));
+    }
+}
+
+#[test]
+fn cibs_show_as_crmsh_shows_them_and_load_back() {
+    let mut failures = Vec::new();
+    let files = inputs("xml");
+    assert!(!files.is_empty(), "the golden CIBs are missing");
+    for input in files {
+        let cib = Cib::parse(&std::fs::read_to_string(&input).unwrap()).unwrap();
+        check_golden(&input, &crm::show_all(cib.document()), &mut failures);
+        if let Err(e) = common::show_load_round_trip(cib.document()) {
+            failures.push(format!("{}: {e}", input.display()));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 
 #[test]
 fn show_matches_golden_files() {
-    let update = std::env::var_os("UPDATE_GOLDEN").is_some();
     let mut failures = Vec::new();
     for input in cases() {
         let text = std::fs::read_to_string(&input).unwrap();
         let doc = apply_all(&text, &input.display().to_string());
-        let shown = crm::show_all(&doc);
-        let golden = input.with_extension("show");
-        if update {
-            std::fs::write(&golden, &shown).unwrap();
-            continue;
-        }
-        let expected = std::fs::read_to_string(&golden).unwrap();
-        if shown != expected {
-            failures.push(format!(
-                "{}:\n--- expected\n{expected}\n--- got\n{shown}",
-                golden.display()
-            ));
-        }
+        check_golden(&input, &crm::show_all(&doc), &mut failures);
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
@@ -89,6 +115,9 @@ fn shown_text_loads_back_to_the_same_configuration() {
         let mut replaced = Cib::empty().into_document();
         crm::load(&mut replaced, &shown, crm::LoadMethod::Replace).unwrap();
         assert_eq!(crm::show_all(&replaced), shown, "{}", input.display());
+        if let Err(e) = common::show_load_round_trip(&doc) {
+            panic!("{}: {e}", input.display());
+        }
     }
 }
 

@@ -6,9 +6,14 @@
 //! * write → parse → typed model: what was generated is what the model reads, with no problems;
 //! * the typed model survives `to_xml` → parse unchanged, and so does the canonical form;
 //! * `verify` finds nothing in a valid generated CIB (no false alarms);
-//! * damaged text never panics the loader, and whatever loads writes out as loadable XML.
+//! * damaged text never panics the loader, and whatever loads writes out as loadable XML;
+//! * the crm text `show` prints, loaded into an empty CIB with `load replace`, gives back the
+//!   same configuration under C14N, ids included (as `crm_lossless.rs` checks for the
+//!   corpus).
 //!
-//! Cost: ~2 s in a debug build (256 cases per property).
+//! Cost: ~4 s in a debug build (256 cases per property).
+
+mod common;
 
 use proptest::prelude::*;
 use tandem_cib::constraints::Constraint;
@@ -553,6 +558,14 @@ proptest! {
             cib.document().c14n(C14nOptions::COMPARE)
         );
         prop_assert_eq!(again.to_xml(), written, "writing is stable");
+    }
+
+    #[test]
+    fn shown_crm_text_loads_back_the_same_configuration(spec in spec()) {
+        let cib = Cib::parse(&render(&spec)).unwrap();
+        if let Err(e) = common::show_load_round_trip(cib.document()) {
+            prop_assert!(false, "{}", e);
+        }
     }
 
     #[test]

@@ -58,6 +58,8 @@ fn define_one(
     _notes: &mut Vec<String>,
 ) -> Result<(), ApplyError> {
     let err = |m: String| ApplyError::new(pos, m);
+    let resolved = resolve_refs(doc, object);
+    let object = &resolved;
     match object {
         Object::NvSet { section: s, set } => define_nvset(doc, ids, *s, set),
         Object::Xml(e) if e.name == "fencing-topology" => {
@@ -692,4 +694,51 @@ fn bundle_primitive(
         ));
     }
     Ok(n)
+}
+
+/// Element names whose `$id-ref=` may name a resource instead (crmsh: "the resource's
+/// first set of that kind").
+const SET_NAMES: &[&str] = &[
+    "instance_attributes",
+    "meta_attributes",
+    "utilization",
+    "operations",
+    "rule",
+];
+
+/// `$id-ref=RSC` for a set means RSC's first set of that kind, as crmsh resolves it.
+fn resolve_refs(doc: &Document, object: &Object) -> Object {
+    let mut object = object.clone();
+    let elem = match &mut object {
+        Object::Node(e)
+        | Object::Primitive(e)
+        | Object::Group { elem: e, .. }
+        | Object::Clone { elem: e, .. }
+        | Object::Constraint(e)
+        | Object::Bundle(e)
+        | Object::Alert(e)
+        | Object::NvSet { set: e, .. } => e,
+        Object::Tag(_) | Object::Acl(_) | Object::Xml(_) | Object::Fencing(_) => {
+            return object;
+        }
+    };
+    resolve_in(doc, elem);
+    object
+}
+
+fn resolve_in(doc: &Document, e: &mut Elem) {
+    for c in &mut e.children {
+        if SET_NAMES.contains(&c.name.as_str())
+            && let Some(r) = c.get("id-ref")
+            && let Some(rsc) = find_object_except_nodes(doc, r)
+            && super::objects::is_resource(doc, rsc)
+            && let Some(set) = doc
+                .descendants(rsc)
+                .find(|&n| doc.name(n) == c.name && doc.attr(n, "id").is_some())
+        {
+            let id = doc.attr(set, "id").expect("found with an id").to_string();
+            c.set("id-ref", &id);
+        }
+        resolve_in(doc, c);
+    }
 }

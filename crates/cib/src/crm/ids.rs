@@ -168,12 +168,10 @@ impl IdSet {
                 e.set("id", &id);
             }
         }
-        // Below an element without an id of its own (`operations $id=...` names the
-        // operations, but their ids are the resource's), the owner's prefix goes on.
+        // Below an element with an id, that id is the prefix (crmsh names the operations
+        // of `operations $id=OPS` `OPS-monitor-10s`).
         let next = if e.name == "node" {
             e.get("uname").or(e.id()).unwrap_or(prefix).to_string()
-        } else if is_idless(&e.name) {
-            prefix.to_string()
         } else {
             e.id().unwrap_or(prefix).to_string()
         };

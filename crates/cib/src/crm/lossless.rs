@@ -42,7 +42,7 @@ pub(super) fn render(doc: &Document, o: &ObjectRef, ctx: &Context) -> Shown {
         others.remove(&id);
     }
     let explicit = explicit_ids(doc, o, &others);
-    if let Some(text) = crm_text(doc, o, ctx, &explicit)
+    if let Some(text) = crm_text(doc, o, &explicit)
         && round_trips(doc, o, &text, &others)
     {
         return Shown { text, xml: false };
@@ -121,7 +121,8 @@ impl IdWalk<'_> {
         let mut recipients = 0;
         for c in doc.elements(n).filter(|&c| !is_member(doc, n, c)) {
             let name = doc.name(c);
-            let mut next = prefix.to_string();
+            // As `IdSet::assign`: an element's id, whatever it is, prefixes those below.
+            let next = doc.attr(c, "id").unwrap_or(prefix).to_string();
             if !is_idless(name)
                 && doc.attr(c, "id-ref").is_none()
                 && let Some(id) = doc.attr(c, "id")
@@ -139,7 +140,6 @@ impl IdWalk<'_> {
                     self.explicit.insert(c);
                 }
                 self.own.insert(id.to_string());
-                next = id.to_string();
             }
             self.below(c, &next);
         }

@@ -210,3 +210,5 @@ pub fn show_all(doc: &Document) -> String {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_more;

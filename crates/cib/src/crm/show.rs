@@ -48,24 +48,12 @@ pub fn show(doc: &Document, ids: &[String]) -> Result<String, String> {
 pub(super) struct Context {
     /// Every id of the configuration.
     pub ids: IdSet,
-    /// The ids some element refers to with `id-ref` (crmsh then shows them).
-    pub referenced: BTreeSet<String>,
 }
 
 impl Context {
     pub fn of(doc: &Document) -> Context {
-        let referenced = doc
-            .root()
-            .map(|r| {
-                doc.descendants(r)
-                    .filter_map(|n| doc.attr(n, "id-ref"))
-                    .map(str::to_string)
-                    .collect()
-            })
-            .unwrap_or_default();
         Context {
             ids: IdSet::of(doc),
-            referenced,
         }
     }
 }
@@ -143,19 +131,14 @@ pub fn show_object(doc: &Document, o: &ObjectRef) -> String {
     lossless::render(doc, o, &Context::of(doc)).text
 }
 
-/// The crm statement for an object, printing the ids of the elements in `explicit` (and
-/// those referred to elsewhere); `None` for what the crm syntax cannot express.
+/// The crm statement for an object, printing the ids of the elements in `explicit`; `None`
+/// for what the crm syntax cannot express.
 pub(super) fn crm_text(
     doc: &Document,
     o: &ObjectRef,
-    ctx: &Context,
     explicit: &BTreeSet<NodeId>,
 ) -> Option<String> {
-    let r = Render {
-        doc,
-        referenced: &ctx.referenced,
-        explicit,
-    };
+    let r = Render { doc, explicit };
     let parts = match o.kind {
         ObjectKind::Node => r.node(o.node),
         ObjectKind::Primitive | ObjectKind::Template => r.primitive(o.node, o.kind),
@@ -246,7 +229,6 @@ fn score_text(doc: &Document, n: NodeId) -> String {
 
 pub(super) struct Render<'d> {
     pub doc: &'d Document,
-    pub referenced: &'d BTreeSet<String>,
     /// Elements whose id loading would not give back: shown.
     pub explicit: &'d BTreeSet<NodeId>,
 }
@@ -256,11 +238,11 @@ impl Render<'_> {
         self.doc.attr(n, name)
     }
 
-    /// The id of `n` if the text must say it: crmsh shows ids other elements refer to, and
-    /// an id loading would not give back must be written too.
+    /// The id of `n` if the text must say it: loading would not give it back. (crmsh also
+    /// shows the ids that statements of the same session referred to; a fresh `show`,
+    /// like this one, shows none of those.)
     pub fn shown_id(&self, n: NodeId) -> Option<&str> {
-        self.attr(n, "id")
-            .filter(|id| self.explicit.contains(&n) || self.referenced.contains(*id))
+        self.attr(n, "id").filter(|_| self.explicit.contains(&n))
     }
 
     pub fn description(&self, n: NodeId, parts: &mut Vec<String>) {
