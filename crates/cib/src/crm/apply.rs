@@ -63,41 +63,20 @@ fn define_one(
     match object {
         Object::NvSet { section: s, set } => define_nvset(doc, ids, *s, set),
         Object::Xml(e) if e.name == "fencing-topology" => {
-            let conf = configuration(doc);
-            if let Some(old) = doc.child_named(conf, "fencing-topology") {
-                if mode == Mode::Create {
-                    return Err(err(
-                        "fencing_topology already exists; delete it first or use load update"
-                            .into(),
-                    ));
-                }
-                ids.forget(doc, old);
-                doc.detach(old);
-            }
+            let old = old_topology(doc, ids, mode, pos)?;
             let mut e = e.clone();
             check_given_ids(&e, ids, pos, true)?;
             ids.assign(&mut e, "fencing");
             let n = build(doc, &e);
-            doc.append_child(conf, n);
+            put_topology(doc, n, old);
             Ok(())
         }
         Object::Fencing(levels) => {
-            let conf = configuration(doc);
-            if let Some(old) = doc.child_named(conf, "fencing-topology") {
-                if mode == Mode::Create {
-                    return Err(err(
-                        "fencing_topology already exists; delete it first or use load update"
-                            .into(),
-                    ));
-                }
-                ids.forget(doc, old);
-                doc.detach(old);
-            }
-            let e = fencing_element(doc, levels);
-            let mut e = e;
+            let old = old_topology(doc, ids, mode, pos)?;
+            let mut e = fencing_element(doc, levels);
             ids.assign(&mut e, "fencing");
             let n = build(doc, &e);
-            doc.append_child(conf, n);
+            put_topology(doc, n, old);
             Ok(())
         }
         Object::Group { elem, members } => define_group(doc, ids, elem, members, mode, pos),
@@ -154,6 +133,40 @@ fn define_one(
             }
             let hint = if e.name == "primitive" { "rsc" } else { "" };
             place(doc, ids, e, home, existing, mode, pos, hint)
+        }
+    }
+}
+
+/// The `fencing-topology` a new one replaces (its ids forgotten); refused when creating.
+fn old_topology(
+    doc: &Document,
+    ids: &mut IdSet,
+    mode: Mode,
+    pos: Pos,
+) -> Result<Option<NodeId>, ApplyError> {
+    let Some(old) = doc.child_named(configuration(doc), "fencing-topology") else {
+        return Ok(None);
+    };
+    if mode == Mode::Create {
+        return Err(ApplyError::new(
+            pos,
+            "fencing_topology already exists; delete it first or use load update",
+        ));
+    }
+    ids.forget(doc, old);
+    Ok(Some(old))
+}
+
+/// Puts a new `fencing-topology` where the old one was, or at the end.
+fn put_topology(doc: &mut Document, n: NodeId, old: Option<NodeId>) {
+    match old {
+        Some(old) => {
+            doc.insert_before(old, n);
+            doc.detach(old);
+        }
+        None => {
+            let conf = configuration(doc);
+            doc.append_child(conf, n);
         }
     }
 }

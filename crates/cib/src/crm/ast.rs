@@ -162,8 +162,19 @@ impl Object {
             | Object::Tag(e)
             | Object::Bundle(e)
             | Object::Alert(e)
-            | Object::Acl(e)
-            | Object::Xml(e) => e.id().unwrap_or_default().to_string(),
+            | Object::Acl(e) => e.id().unwrap_or_default().to_string(),
+            Object::Xml(e) => match e.name.as_str() {
+                "fencing-topology" => "fencing_topology".to_string(),
+                "node" => e.id().or(e.get("uname")).unwrap_or_default().to_string(),
+                // A defaults set written inside its section.
+                "rsc_defaults" | "op_defaults" => e
+                    .elements()
+                    .next()
+                    .and_then(Elem::id)
+                    .unwrap_or_default()
+                    .to_string(),
+                _ => e.id().unwrap_or_default().to_string(),
+            },
             Object::NvSet { section, set } => set.id().unwrap_or(section.default_id()).to_string(),
             Object::Fencing(_) => "fencing_topology".to_string(),
         }

@@ -171,7 +171,13 @@ pub fn apply_edit(
     objects.sort_by_key(|o| processing_rank(&o.value));
     let mut work = doc.clone();
     let mut notes = define_all(&mut work, &objects, Mode::Update)?;
-    let kept: Vec<String> = objects.iter().map(|o| o.value.id()).collect();
+    // A container written in XML carries its members: they are in the text too.
+    let mut kept: Vec<String> = objects.iter().map(|o| o.value.id()).collect();
+    for o in &objects {
+        if let Object::Xml(e) = &o.value {
+            nested_resource_ids(e, &mut kept);
+        }
+    }
     let gone: Vec<String> = shown
         .iter()
         .filter(|id| !kept.contains(id) && find_object(&work, id).is_some())
@@ -182,6 +188,19 @@ pub fn apply_edit(
     }
     *doc = work;
     Ok(notes)
+}
+
+fn nested_resource_ids(e: &Elem, out: &mut Vec<String>) {
+    for c in e.elements() {
+        if matches!(
+            c.name.as_str(),
+            "primitive" | "group" | "clone" | "master" | "bundle"
+        ) && let Some(id) = c.id()
+        {
+            out.push(id.to_string());
+        }
+        nested_resource_ids(c, out);
+    }
 }
 
 /// Empties the configuration: the four required sections stay, empty; the others go.

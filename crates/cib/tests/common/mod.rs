@@ -47,10 +47,29 @@ pub fn comparable_configuration(doc: &Document) -> String {
     out.c14n(C14nOptions::COMPARE)
 }
 
-/// Shows `doc`, loads the text into an empty CIB with `load replace`, and compares. The
-/// error names the objects that came back different (and how many were `xml`).
+/// Shows `doc`, loads the text into an empty CIB with `load replace`, and compares; then
+/// applies the same text as an unchanged `edit` session and checks that the configuration
+/// is exactly as it was (objects in place, nothing else touched). The error names the
+/// objects that came back different.
 pub fn show_load_round_trip(doc: &Document) -> Result<(), String> {
     let text = crm::show_all(doc);
+    let mut edited = doc.clone();
+    crm::apply_edit(&mut edited, &crm::object_ids(doc), &text)
+        .map_err(|e| format!("the shown text does not apply as an edit: {e}\n{text}"))?;
+    let conf = |d: &Document| {
+        let c = d
+            .root()
+            .and_then(|r| d.child_named(r, "configuration"))
+            .expect("configuration");
+        d.node_c14n(c, C14nOptions::COMPARE)
+    };
+    if conf(&edited) != conf(doc) {
+        return Err(format!(
+            "an unchanged edit changed the configuration:\n  want: {}\n  got:  {}",
+            conf(doc),
+            conf(&edited)
+        ));
+    }
     let mut back = Cib::empty().into_document();
     crm::load(&mut back, &text, crm::LoadMethod::Replace)
         .map_err(|e| format!("the shown text does not load: {e}\n{text}"))?;
