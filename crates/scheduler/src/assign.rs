@@ -9,6 +9,9 @@ use crate::constraints::{Coloc, Constraints};
 use crate::model::{NodeIx, RscIx, Variant, World};
 use crate::utilization::Capacity;
 
+/// The deepest nesting of primaries assigned on behalf of their dependents.
+pub const MAX_ASSIGN_DEPTH: usize = 256;
+
 /// The deepest chain of colocations followed when pulling dependents' preferences.
 pub const MAX_COLOC_DEPTH: usize = 32;
 
@@ -34,6 +37,8 @@ pub struct Assigner<'a> {
     /// No quorum and policy freeze: resources stay where they are, nothing starts.
     pub freeze: bool,
     pub lines: Vec<ScoreLine>,
+    /// Current nesting of `assign` (primaries assigned from their dependents).
+    pub depth: usize,
 }
 
 type Table = Vec<Option<Score>>;
@@ -88,6 +93,13 @@ impl Assigner<'_> {
     /// Assigns the unit `r` belongs to (its group or clone), then `r`.
     pub fn assign(&mut self, r: RscIx) {
         let unit = self.unit_of(r);
+        // Primaries are assigned before dependents, recursively; a pathological chain of
+        // colocations must not exhaust the stack. Past the limit a primary is assigned when
+        // its own turn comes, and its dependents see it as not yet placed.
+        if self.depth >= MAX_ASSIGN_DEPTH {
+            return;
+        }
+        self.depth += 1;
         match self.w.rscs[unit].variant {
             Variant::Primitive => {
                 self.assign_primitive(unit);
@@ -95,6 +107,7 @@ impl Assigner<'_> {
             Variant::Group => self.assign_group(unit),
             Variant::Clone => crate::assign_clone::assign_clone(self, unit),
         }
+        self.depth -= 1;
     }
 
     /// The resource whose assignment decides `r`: the outermost group or clone.

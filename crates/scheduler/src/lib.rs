@@ -138,6 +138,7 @@ pub fn schedule(cib: &Cib, now: DateTime) -> Transition {
         quorum_stop,
         freeze,
         lines: Vec::new(),
+        depth: 0,
     };
     assigner.run();
     let lines = std::mem::take(&mut assigner.lines);

@@ -7,6 +7,8 @@
 pub const MAX_STEPS: usize = 100_000;
 /// The longest pattern accepted.
 pub const MAX_PATTERN_LEN: usize = 1_000;
+/// The longest text matched (matching recurses per character; ids are short).
+pub const MAX_TEXT_LEN: usize = 1_000;
 
 #[derive(Clone, Debug)]
 enum Node {
@@ -233,6 +235,9 @@ impl Pattern {
     /// did not take part).
     pub fn captures(&self, text: &str) -> Option<Vec<String>> {
         let chars: Vec<char> = text.chars().collect();
+        if chars.len() > MAX_TEXT_LEN {
+            return None;
+        }
         let root = Node::Group(0, self.alts.clone());
         for start in 0..=chars.len() {
             let mut m = Matcher {
