@@ -347,7 +347,22 @@ impl Assigner<'_> {
         }
         self.w.rscs[r].assigning = true;
         self.apply_dependent_colocations(r);
-        let table = self.merged_table(r);
+        let mut table = self.merged_table(r);
+        // What is printed is what the choice sees: a resource that must stop has no node,
+        // and once colocations were merged, nodes that cannot run anything count as banned.
+        if matches!(self.fixed_node(r), Some(None)) {
+            for s in table.iter_mut().flatten() {
+                *s = Score::MINUS_INFINITY;
+            }
+        } else if !self.dependents_of(r).is_empty() {
+            for (n, s) in table.iter_mut().enumerate() {
+                if let Some(s) = s
+                    && !self.w.nodes[n].usable
+                {
+                    *s = Score::MINUS_INFINITY;
+                }
+            }
+        }
         self.log_values("pcmk__primitive_assign", r, &table);
         let node = self.choose(r, &table);
         self.place(r, node);
@@ -520,11 +535,7 @@ impl Assigner<'_> {
 
     pub fn log_values(&mut self, stage: &'static str, r: RscIx, table: &Table) {
         for (n, s) in table.iter().enumerate() {
-            let score = match s {
-                Some(s) if self.w.nodes[n].usable || stage != "pcmk__primitive_assign" => *s,
-                Some(_) => Score::MINUS_INFINITY,
-                None => continue,
-            };
+            let Some(score) = *s else { continue };
             self.lines.push(ScoreLine {
                 stage,
                 rsc: self.w.rscs[r].id.clone(),

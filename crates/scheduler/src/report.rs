@@ -16,7 +16,16 @@ pub fn status_block(w: &World, t: &Transition) -> String {
 /// The allocation score lines, as `crm_simulate -s` prints them.
 pub fn scores_text(t: &Transition) -> String {
     let mut s = String::new();
-    for l in &t.scores {
+    // An instance tried on its current node and then placed again was logged twice; the
+    // scores that decided are the last ones.
+    let mut last = std::collections::BTreeMap::new();
+    for (i, l) in t.scores.iter().enumerate() {
+        last.insert((l.stage, l.rsc.as_str(), l.node.as_str()), i);
+    }
+    for (i, l) in t.scores.iter().enumerate() {
+        if last.get(&(l.stage, l.rsc.as_str(), l.node.as_str())) != Some(&i) {
+            continue;
+        }
         let _ = writeln!(
             s,
             "{}: {} allocation score on {}: {}",

@@ -34,7 +34,7 @@ pub struct SimulateArgs {
     /// Show utilization information.
     #[arg(short = 'U', long = "show-utilization")]
     pub show_utilization: bool,
-    /// Only show the transition summary and scores (no cluster status).
+    /// Quiet: print only the allocation scores (with -s), not the status or the summary.
     #[arg(short = 'Q', long = "quiet")]
     pub quiet: bool,
     /// Set the effective time ("now") for rules and failure expiry (ISO 8601).
@@ -70,12 +70,16 @@ pub fn run(args: SimulateArgs, source: &CibSource) -> anyhow::Result<ExitCode> {
     let now = match &args.date {
         Some(d) => {
             let t = DateTime::parse(d).map_err(|e| anyhow::anyhow!("-t {d}: {e}"))?;
-            writeln!(out, "Setting effective cluster time: {d}")?;
+            if !args.quiet {
+                writeln!(out, "Setting effective cluster time: {d}")?;
+            }
             t
         }
         None => match cib.execution_date() {
             Some(t) => {
-                writeln!(out, "Using the original execution date of: {}", iso(t))?;
+                if !args.quiet {
+                    writeln!(out, "Using the original execution date of: {}", iso(t))?;
+                }
                 t
             }
             None => DateTime::from_epoch(wall_clock()),
@@ -83,14 +87,21 @@ pub fn run(args: SimulateArgs, source: &CibSource) -> anyhow::Result<ExitCode> {
     };
     cib = inject_changes(cib, &args)?;
     let t = schedule(&cib, now);
-    out.push_str(&report(
-        &t,
-        ReportOptions {
-            status: !args.quiet,
-            scores: args.show_scores,
-            simulate: args.simulate,
-        },
-    ));
+    if args.quiet {
+        // -Q: only what was asked for besides (the scores), as crm_simulate -Q does.
+        if args.show_scores {
+            out.push_str(&tandem_scheduler::report::scores_text(&t));
+        }
+    } else {
+        out.push_str(&report(
+            &t,
+            ReportOptions {
+                status: true,
+                scores: args.show_scores,
+                simulate: args.simulate,
+            },
+        ));
+    }
     if let Some(path) = &args.save_graph {
         std::fs::write(path, tandem_scheduler::graph_xml::graph_xml(&t))
             .with_context(|| format!("cannot write {}", path.display()))?;
