@@ -18,24 +18,41 @@ pub const MAX_CIB_FILE_BYTES: u64 = 512 * 1024 * 1024;
 /// The CIB a command works on.
 #[derive(Clone, Debug)]
 pub enum CibSource {
-    File(PathBuf),
-    Live { run_dir: PathBuf },
+    /// A CIB file; `run_dir` is still where the local daemon would answer (commands that
+    /// need the running cluster whatever the CIB say where they looked).
+    File {
+        path: PathBuf,
+        run_dir: PathBuf,
+    },
+    Live {
+        run_dir: PathBuf,
+    },
 }
 
 impl CibSource {
     pub fn new(cib_file: Option<&Path>, run_dir: &Path) -> CibSource {
         match cib_file {
-            Some(p) => CibSource::File(p.to_path_buf()),
+            Some(p) => CibSource::File {
+                path: p.to_path_buf(),
+                run_dir: run_dir.to_path_buf(),
+            },
             None => CibSource::Live {
                 run_dir: run_dir.to_path_buf(),
             },
         }
     }
 
+    /// The run directory of the local daemon.
+    pub fn run_dir(&self) -> &Path {
+        match self {
+            CibSource::File { run_dir, .. } | CibSource::Live { run_dir } => run_dir,
+        }
+    }
+
     /// Reads and loads the CIB.
     pub fn load(&self) -> anyhow::Result<Cib> {
         match self {
-            CibSource::File(path) => load_file(path),
+            CibSource::File { path, .. } => load_file(path),
             CibSource::Live { run_dir } => Err(NoCluster::new(run_dir).into()),
         }
     }
@@ -43,7 +60,7 @@ impl CibSource {
     /// Replaces the stored CIB with `cib`.
     pub fn store(&self, cib: &Cib) -> anyhow::Result<()> {
         match self {
-            CibSource::File(path) => write_atomically(path, cib.to_xml().as_bytes()),
+            CibSource::File { path, .. } => write_atomically(path, cib.to_xml().as_bytes()),
             CibSource::Live { run_dir } => Err(NoCluster::new(run_dir).into()),
         }
     }

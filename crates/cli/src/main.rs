@@ -20,7 +20,7 @@ use clap::Parser;
 /// Pacemaker's CRM_EX_USAGE: the command line was wrong.
 const EXIT_USAGE: u8 = 64;
 /// Pacemaker's CRM_EX_DISCONNECT: the cluster could not be reached.
-const EXIT_DISCONNECT: u8 = 102;
+pub(crate) const EXIT_DISCONNECT: u8 = 102;
 
 fn main() -> ExitCode {
     let args: Vec<std::ffi::OsString> = std::env::args_os().collect();

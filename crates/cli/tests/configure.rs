@@ -321,10 +321,18 @@ fn shell_reports_script_errors_with_file_line_and_column() {
         stderr(&o),
         "ERROR: <stdin>:4:1: found the end of the text, expected a closing \" for the quote opened at 2:28\n"
     );
-    let o = c.shell(&[], "status\n");
+    let o = c.shell(&[], "frobnicate\n");
     assert_eq!(code(&o), 1);
     assert!(
-        stderr(&o).starts_with("ERROR: status: No such command"),
+        stderr(&o).starts_with("ERROR: frobnicate: No such command"),
+        "{}",
+        stderr(&o)
+    );
+    // `status` needs the running cluster: the one-shot `crm status` exit status.
+    let o = c.shell(&[], "status\n");
+    assert_eq!(code(&o), 102);
+    assert!(
+        stderr(&o).starts_with("ERROR: no cluster is running on this node"),
         "{}",
         stderr(&o)
     );

@@ -35,7 +35,13 @@ pub fn run(args: ConfigureArgs, source: &CibSource) -> anyhow::Result<ExitCode> 
     if args.words.is_empty() {
         return crate::shell::run_interactive(source, Some("configure"));
     }
-    let text = join_words(&args.words);
+    // `xml` takes the rest verbatim: quoting it for the shell splitter would end up in the
+    // XML.
+    let text = if args.words[0].eq_ignore_ascii_case("xml") {
+        args.words.join(" ")
+    } else {
+        join_words(&args.words)
+    };
     let mut cmds = crm::parse(&text).map_err(|e| anyhow::anyhow!(e.in_file("command line")))?;
     let Some(cmd) = cmds.pop() else {
         bail!("no command given");

@@ -13,10 +13,12 @@ pub mod configure;
 mod daemon;
 mod keygen;
 mod links;
+mod node;
 mod quorum;
 pub mod ra;
 pub mod resource;
 mod simulate;
+mod status;
 pub mod verify;
 
 #[derive(Parser, Debug)]
@@ -64,6 +66,10 @@ pub enum Command {
     Ra(ra::RaArgs),
     /// Resource actions; `force-*` run one action here, bypassing the cluster (like `crm_resource`).
     Resource(resource::ResourceArgs),
+    /// The running cluster's status (like `crm status`).
+    Status(status::StatusArgs),
+    /// The running cluster's nodes: standby, online, ... (like `crm node`).
+    Node(node::NodeArgs),
     /// Run this node's daemon (membership, ordered delivery, quorum) until SIGTERM.
     Daemon(daemon::DaemonArgs),
     /// Quorum and membership (like `corosync-quorumtool`).
@@ -89,6 +95,8 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Some(Command::Configure(args)) => configure::run(args, &source),
         Some(Command::Ra(args)) => ra::run(args),
         Some(Command::Resource(args)) => resource::run(args, &source),
+        Some(Command::Status(a)) => status::run(a, &source),
+        Some(Command::Node(a)) => node::run(a, &source),
         Some(Command::Daemon(a)) => daemon::run(a, cli.run_dir),
         Some(Command::Quorum(a)) => quorum::run(a, &cli.run_dir),
         Some(Command::Cmap(a)) => cmap::run(a, &cli.run_dir),

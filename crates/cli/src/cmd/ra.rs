@@ -66,13 +66,15 @@ pub enum RaCommand {
         /// PROVIDER (OCF).
         provider: Option<String>,
     },
-    /// An agent's description, parameters and advised operation timeouts.
+    /// An agent's description, parameters and advised operation timeouts (`meta` too, as
+    /// in crmsh).
+    #[command(alias = "meta")]
     Info {
         /// `ocf:heartbeat:IPaddr2`, `IPaddr2`, `systemd:nginx`, `stonith:fence_ipmilan`, ...
         agent: String,
     },
     /// An agent's meta-data XML.
-    #[command(name = "meta-data", alias = "meta")]
+    #[command(name = "meta-data")]
     MetaData {
         /// The agent.
         agent: String,

@@ -62,15 +62,34 @@ pub enum ResourceCommand {
     ForcePromote(ForceArgs),
     /// Run the resource's demote action here (crm_resource --force-demote).
     ForceDemote(ForceArgs),
+    /// crmsh's other resource commands (`stop RSC`, `cleanup RSC`, ...): they act on the
+    /// running cluster.
+    #[command(external_subcommand)]
+    Cluster(Vec<String>),
 }
 
 pub fn run(args: ResourceArgs, source: &CibSource) -> anyhow::Result<ExitCode> {
+    run_code(args, source).map(ExitCode::from)
+}
+
+/// Runs a resource command; the exit status is the agent's OCF code.
+pub fn run_code(args: ResourceArgs, source: &CibSource) -> anyhow::Result<u8> {
     let (args_f, action, level) = match args.command {
         ResourceCommand::ForceStart(a) => (a, "start", None),
         ResourceCommand::ForceStop(a) => (a, "stop", None),
         ResourceCommand::ForceCheck { args, check_level } => (args, "monitor", check_level),
         ResourceCommand::ForcePromote(a) => (a, "promote", None),
         ResourceCommand::ForceDemote(a) => (a, "demote", None),
+        ResourceCommand::Cluster(words) => {
+            let verb = words.first().map(String::as_str).unwrap_or_default();
+            return match crate::shell::resource_needs_cluster(verb, source.run_dir()) {
+                Some(e) => Err(e.into()),
+                None => bail!(
+                    "{verb}: no such resource command (tandem has force-start, force-stop, \
+                     force-check, force-promote, force-demote, and crmsh's cluster commands)"
+                ),
+            };
+        }
     };
     let cib = source.load()?;
     let mut req = force_request(&cib, &args_f.rsc, action, super::ra::now())?;
@@ -84,7 +103,7 @@ pub fn run(args: ResourceArgs, source: &CibSource) -> anyhow::Result<ExitCode> {
     let runner = Runner::new(args.dirs.config());
     let result = runtime()?.block_on(runner.run(&req, std::future::pending()));
     print!("{}", report(&req, &result));
-    Ok(ExitCode::from(u8::try_from(result.rc.code()).unwrap_or(1)))
+    Ok(u8::try_from(result.rc.code()).unwrap_or(1))
 }
 
 /// The primitive a force action runs on: the resource itself, or a clone's primitive.

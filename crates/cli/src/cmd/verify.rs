@@ -143,7 +143,7 @@ fn read_input(args: &VerifyArgs, source: &CibSource) -> anyhow::Result<Input> {
         });
     }
     match source {
-        CibSource::File(path) => Ok(Input {
+        CibSource::File { path, .. } => Ok(Input {
             name: path.display().to_string(),
             text: read_cib_text(path)?,
         }),

@@ -39,7 +39,7 @@ pub fn dispatch(shell: &mut Shell<'_>, st: &Statement) {
     match staged.execute(&cmd, &origin, &mut std::io::stdout()) {
         Ok(Some(code)) => {
             if code != std::process::ExitCode::SUCCESS {
-                shell.errors += 1;
+                shell.fail(1);
             }
         }
         Ok(None) => {}
@@ -57,6 +57,12 @@ pub fn dispatch(shell: &mut Shell<'_>, st: &Statement) {
 
 /// The configure level's commands and their help.
 pub const HELP: &[CommandHelp] = &[
+    CommandHelp {
+        name: "ra",
+        usage: "ra [COMMAND ...]",
+        text: "Enter the resource agent level from here (`crm(live)configure ra# `): \
+               classes, list, info, providers. `cd ..` comes back to configure.",
+    },
     CommandHelp {
         name: "primitive",
         usage: "primitive ID [class:[provider:]]TYPE|@TEMPLATE [description=TEXT] \
@@ -114,6 +120,48 @@ pub const HELP: &[CommandHelp] = &[
                 THEN[:ACTION] [symmetrical=BOOL] | order ID KIND: SETS...",
         text: "Start (or promote, demote, stop) resources in order.\n\n\
                Example: order vip-before-web Mandatory: vip web:start",
+    },
+    CommandHelp {
+        name: "bundle",
+        usage: "bundle ID docker|podman|rkt NAME=VALUE... [network NAME=VALUE... [port-mapping \
+                NAME=VALUE...]...] [storage [storage-mapping NAME=VALUE...]...] \
+                [primitive RESOURCE] [meta NAME=VALUE...]",
+        text: "A bundle: containers from one image, with an existing primitive run inside \
+               them.\n\nExample: bundle httpd docker image=pcmk:httpd replicas=3 network \
+               ip-range-start=10.10.10.123 port-mapping port=80 primitive httpd-apache",
+    },
+    CommandHelp {
+        name: "alert",
+        usage: "alert ID PATH [attributes ...] [meta ...] [select nodes|fencing|resources|\
+                attributes { NAME... }...] [to [{] RECIPIENT [attributes ...] [meta ...] [}]]...",
+        text: "Run PATH on cluster events, for each recipient. Braces around a recipient \
+               separate its attributes from the alert's.\n\nExample: alert mail \
+               /usr/local/bin/alert_smtp.sh select fencing nodes to admin@example.com",
+    },
+    CommandHelp {
+        name: "role",
+        usage: "role ID [description=TEXT] (read|write|deny) SPEC... ...",
+        text: "An ACL role: rights on parts of the CIB. SPEC is xpath:XPATH, ref:ID, type:TAG \
+               [attr:NAME], or a shortcut: meta:RSC[:ATTR], params:RSC[:ATTR], \
+               utilization:RSC, location:RSC, property[:ATTR], node[:NODE], nodeattr[:ATTR], \
+               nodeutil[:NODE], status, cib.\n\nExample: role app1_admin write \
+               meta:app1:target-role read ref:app1",
+    },
+    CommandHelp {
+        name: "acl_target",
+        usage: "acl_target USER ROLE...",
+        text: "Give a user ACL roles (also `user USER role:ROLE...`).",
+    },
+    CommandHelp {
+        name: "acl_group",
+        usage: "acl_group GROUP ROLE...",
+        text: "Give a system group ACL roles.",
+    },
+    CommandHelp {
+        name: "xml",
+        usage: "xml <ELEMENT ...>",
+        text: "Any configuration object in XML, kept exactly (`show` uses this form for what \
+               the crm syntax cannot express).",
     },
     CommandHelp {
         name: "rsc_ticket",

@@ -1,29 +1,46 @@
 //! The level table: which levels the shell has, the commands of each, and their help.
-//! A new level (`resource`, `node`, `ra`, `status`) is a module with its dispatch function,
-//! a [`Level`] variant and a row in [`LEVELS`].
+//! A new level is a module with its dispatch function, a [`Level`] variant and a row in
+//! [`LEVELS`].
 
 /// A level of the shell.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Level {
     Root,
     Configure,
+    Ra,
+    Resource,
+    Node,
 }
 
 impl Level {
-    pub fn by_name(name: &str) -> Option<Level> {
-        match name.trim_end_matches('/') {
-            "configure" => Some(Level::Configure),
-            "" | ".." | "/" | "root" => Some(Level::Root),
-            _ => None,
-        }
-    }
-
-    /// What the prompt shows after `crm(live)`.
-    pub fn prompt_part(self) -> &'static str {
+    /// The level's name, as typed and as the prompt shows it.
+    pub fn name(self) -> &'static str {
         match self {
             Level::Root => "",
             Level::Configure => "configure",
+            Level::Ra => "ra",
+            Level::Resource => "resource",
+            Level::Node => "node",
         }
+    }
+
+    /// The levels that can be entered from this one (crmsh's tree: `ra` is also a child
+    /// of `configure`).
+    pub fn children(self) -> &'static [Level] {
+        match self {
+            Level::Root => &[Level::Configure, Level::Ra, Level::Resource, Level::Node],
+            Level::Configure => &[Level::Ra],
+            Level::Ra | Level::Resource | Level::Node => &[],
+        }
+    }
+
+    /// The child level called `name`.
+    pub fn child(self, name: &str) -> Option<Level> {
+        let name = name.trim_end_matches('/');
+        self.children()
+            .iter()
+            .copied()
+            .find(|l| l.name().eq_ignore_ascii_case(name))
     }
 
     fn def(self) -> &'static LevelDef {
@@ -45,6 +62,9 @@ pub struct LevelDef {
     pub level: Level,
     pub summary: &'static str,
     pub commands: &'static [CommandHelp],
+    /// crmsh commands of the level that act on the running cluster, without their own help
+    /// row (they answer that no cluster runs).
+    pub cluster_commands: &'static [&'static str],
 }
 
 /// Commands every level has.
@@ -57,7 +77,8 @@ pub const COMMON: &[CommandHelp] = &[
     CommandHelp {
         name: "cd",
         usage: "cd [LEVEL|..]",
-        text: "Enter a level (`cd configure`), or go up one (`cd ..`, or `cd` alone).",
+        text: "Enter a level (`cd configure`), go up one (`cd ..`, or `cd` alone), or to the top \
+               (`cd /`).",
     },
     CommandHelp {
         name: "up",
@@ -80,19 +101,38 @@ pub const COMMON: &[CommandHelp] = &[
 pub const LEVELS: &[LevelDef] = &[
     LevelDef {
         level: Level::Root,
-        summary: "The top level. Enter `configure` to change the cluster configuration.",
-        commands: &[CommandHelp {
-            name: "configure",
-            usage: "configure [COMMAND ...]",
-            text: "Enter the configure level, or run one configure command from here \
-                   (`configure show`).",
-        }],
+        summary: "The top level. Enter `configure` to change the cluster configuration, `ra` \
+                  for resource agents, `resource` and `node` for the running cluster.",
+        commands: super::root::HELP,
+        cluster_commands: &[],
     },
     LevelDef {
         level: Level::Configure,
         summary: "Change the cluster configuration with crm configure commands. Changes are \
-                  staged until `commit`; `verify` checks them first.",
+                  staged until `commit`; `verify` checks them first. `ra` enters the resource \
+                  agent level.",
         commands: super::configure::HELP,
+        cluster_commands: &[],
+    },
+    LevelDef {
+        level: Level::Ra,
+        summary: "Resource agents: their classes, the agents of a class, an agent's \
+                  parameters and advised timeouts.",
+        commands: super::ra::HELP,
+        cluster_commands: &[],
+    },
+    LevelDef {
+        level: Level::Resource,
+        summary: "Resources. The force-* commands run one action of a resource here, as the \
+                  cluster would run it; the others need the running cluster.",
+        commands: super::resource::HELP,
+        cluster_commands: super::resource::CLUSTER_COMMANDS,
+    },
+    LevelDef {
+        level: Level::Node,
+        summary: "Nodes of the running cluster.",
+        commands: super::node::HELP,
+        cluster_commands: super::node::COMMANDS,
     },
 ];
 
@@ -120,6 +160,13 @@ pub fn help(level: Level, topic: Option<&str>) -> Result<String, String> {
         .or_else(|| alias(topic).and_then(|a| COMMON.iter().find(|c| c.name == a)));
     match found {
         Some(c) => Ok(format!("usage: {}\n\n{}\n", c.usage, wrap(c.text))),
+        None if def.cluster_commands.contains(&topic) => Ok(format!(
+            "usage: {topic} ...\n\n{}\n",
+            wrap(
+                "crmsh's command of this name acts on the running cluster; it answers that \
+                  none runs until one does."
+            )
+        )),
         None => Err(format!(
             "no help for {topic}: it is not a command of this level"
         )),
@@ -136,27 +183,40 @@ fn alias(name: &str) -> Option<&'static str> {
 
 /// `ls`: the command names of a level.
 pub fn list(level: Level) -> String {
-    let names: Vec<&str> = level
-        .def()
-        .commands
-        .iter()
-        .chain(COMMON)
-        .map(|c| c.name)
-        .collect();
-    format!("{}\n", names.join(" "))
+    format!("{}\n", names(level).join(" "))
+}
+
+/// A level's command names: its own, crmsh's that need the cluster, the common ones.
+fn names(level: Level) -> Vec<&'static str> {
+    let def = level.def();
+    let mut v: Vec<&str> = def.commands.iter().map(|c| c.name).collect();
+    for c in def.cluster_commands {
+        if !v.contains(c) {
+            v.push(c);
+        }
+    }
+    v.extend(COMMON.iter().map(|c| c.name));
+    v
 }
 
 /// The names completion offers as a first word.
 pub fn command_names(level: Level) -> Vec<&'static str> {
-    let mut v: Vec<&str> = level
-        .def()
-        .commands
-        .iter()
-        .chain(COMMON)
-        .map(|c| c.name)
-        .collect();
+    let mut v = names(level);
+    v.extend(
+        level
+            .children()
+            .iter()
+            .map(|l| l.name())
+            .filter(|n| !v.contains(n))
+            .collect::<Vec<_>>(),
+    );
     v.extend(["exit", "bye", "end", "back"]);
     v
+}
+
+/// True if `name` is a command of `level` (its own, not the common ones).
+pub fn has_command(level: Level, name: &str) -> bool {
+    level.def().commands.iter().any(|c| c.name == name)
 }
 
 /// Wraps help text at 80 columns.

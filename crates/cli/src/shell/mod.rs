@@ -1,6 +1,9 @@
 //! The interactive crm shell: `tandem` with no subcommand (or `crm`) opens `crm(live)# `;
 //! `configure` enters `crm(live)configure# `, where crm configure commands are staged until
-//! `commit`; `cd ..`, `up` and `end` leave a level, `quit`, `exit` and `bye` the shell.
+//! `commit`; `ra` (also inside `configure`: `crm(live)configure ra# `), `resource` and `node`
+//! are the other levels; `cd ..`, `up` and `end` leave a level, `quit`, `exit` and `bye` the
+//! shell. A line may start with level names (`configure show`, `ra list ocf`): the command
+//! runs there and the shell comes back, as in crmsh.
 //!
 //! ```text
 //!   terminal ──rustyline (editing, history, completion)──┐
@@ -8,20 +11,27 @@
 //!        ──▶ level table (root, configure, ...) ──▶ Staged CIB ──commit──▶ CibSource
 //! ```
 //!
-//! Every level is a module with its own command table ([`levels::LEVELS`]); the levels to
-//! come (`resource`, `node`, `ra`, `status`) add a module and a row. The prompt names the
+//! Every level is a module with its own command table ([`levels::LEVELS`]). The prompt names the
 //! CIB: `live` for the running cluster, the file's name for `CIB_file` (crmsh shows
 //! `live` even then, and a shadow CIB's name otherwise; a file is closer to a shadow CIB).
 //!
 //! Read from a file or a pipe (scripts, tests), there are no prompts and no questions:
 //! leaving the configure level with changes commits them, as crmsh does in batch mode, and
-//! any error makes the exit status 1.
+//! the exit status is that of the first command that failed: 1, or 102 when it needed the
+//! running cluster (as the one-shot commands exit).
 
 mod complete;
 mod configure;
 pub mod edit;
 pub mod levels;
+mod node;
+mod ra;
+mod resource;
 mod root;
+
+pub use node::needs_cluster as node_needs_cluster;
+pub use resource::needs_cluster as resource_needs_cluster;
+pub use root::status_needs_cluster;
 
 use std::io::IsTerminal;
 use std::path::Path;
@@ -52,12 +62,14 @@ enum Input {
 /// A shell session.
 pub struct Shell<'s> {
     source: &'s CibSource,
-    level: Level,
+    /// The levels entered, below the top.
+    stack: Vec<Level>,
     staged: Option<Staged>,
     input: Input,
     /// For messages: the script's name, `<stdin>`, or empty for the terminal.
     origin: String,
-    errors: usize,
+    /// The exit status of the first command that failed.
+    failed: Option<u8>,
     done: bool,
     completion: complete::State,
 }
@@ -91,16 +103,17 @@ pub fn run_interactive(source: &CibSource, start: Option<&str>) -> anyhow::Resul
     }
     let mut shell = Shell {
         source,
-        level: Level::Root,
+        stack: Vec::new(),
         staged: None,
         input: Input::Terminal(Box::new(editor)),
         origin: String::new(),
-        errors: 0,
+        failed: None,
         done: false,
         completion,
     };
     if let Some(level) = start {
-        shell.enter(level);
+        // A failure is reported and recorded; the shell stays at the top.
+        let _ = shell.enter(level);
     }
     let code = shell.run();
     if let (Input::Terminal(editor), Some(h)) = (&mut shell.input, history_path()) {
@@ -123,11 +136,11 @@ pub fn run_script(source: &CibSource, text: &str, origin: &str) -> anyhow::Resul
     };
     let mut shell = Shell {
         source,
-        level: Level::Root,
+        stack: Vec::new(),
         staged: None,
         input: Input::Batch(statements.into_iter()),
         origin: origin.to_string(),
-        errors: 0,
+        failed: None,
         done: false,
         completion: complete::State::default(),
     };
@@ -167,11 +180,12 @@ impl Shell<'_> {
         if !self.done {
             self.quit();
         }
-        if self.errors > 0 {
-            ExitCode::FAILURE
-        } else {
-            ExitCode::SUCCESS
-        }
+        ExitCode::from(self.failed.unwrap_or(0))
+    }
+
+    /// The current level.
+    fn level(&self) -> Level {
+        self.stack.last().copied().unwrap_or(Level::Root)
     }
 
     fn interactive(&self) -> bool {
@@ -181,13 +195,14 @@ impl Shell<'_> {
     /// `crm(live)configure# ` or, for a CIB file, `crm(cib.xml)configure# `.
     fn prompt(&self) -> String {
         let cib = match self.source {
-            CibSource::File(p) => p
+            CibSource::File { path: p, .. } => p
                 .file_name()
                 .map(|n| n.to_string_lossy().into_owned())
                 .unwrap_or_else(|| "file".to_string()),
             CibSource::Live { .. } => "live".to_string(),
         };
-        format!("crm({cib}){}# ", self.level.prompt_part())
+        let path: Vec<&str> = self.stack.iter().map(|l| l.name()).collect();
+        format!("crm({cib}){}# ", path.join(" "))
     }
 
     /// The next statement: from the script, or read from the terminal (joining lines that
@@ -195,7 +210,7 @@ impl Shell<'_> {
     fn next_statement(&mut self) -> Option<Statement> {
         let prompt = self.prompt();
         self.completion
-            .update(self.level, self.staged.as_ref().map(|s| &s.doc));
+            .update(self.level(), self.staged.as_ref().map(|s| &s.doc));
         match &mut self.input {
             Input::Batch(it) => it.next(),
             Input::Terminal(editor) => loop {
@@ -220,8 +235,9 @@ impl Shell<'_> {
                     Ok(mut sts) if !sts.is_empty() => return Some(sts.remove(0)),
                     Ok(_) => continue,
                     Err(e) => {
+                        // Not `self.error`: the editor borrows `self.input`.
                         eprintln!("ERROR: {e}");
-                        self.errors += 1;
+                        self.failed.get_or_insert(1);
                     }
                 }
             },
@@ -248,8 +264,29 @@ impl Shell<'_> {
     }
 
     fn error(&mut self, message: impl std::fmt::Display) {
+        self.error_code(message, 1);
+    }
+
+    /// Reports an error; the first one decides the exit status.
+    fn error_code(&mut self, message: impl std::fmt::Display, code: u8) {
         eprintln!("ERROR: {message}");
-        self.errors += 1;
+        self.fail(code);
+    }
+
+    /// Records a failed command that said why itself.
+    fn fail(&mut self, code: u8) {
+        self.failed.get_or_insert(code);
+    }
+
+    /// Reports an error of a command (`anyhow`), with the exit status the one-shot command
+    /// would have (102 when the running cluster was needed).
+    fn command_error(&mut self, e: &anyhow::Error) {
+        let code = if e.downcast_ref::<crate::cibsource::NoCluster>().is_some() {
+            crate::EXIT_DISCONNECT
+        } else {
+            1
+        };
+        self.error_code(format!("{e:#}"), code);
     }
 
     /// Where a statement came from, for error messages (`FILE:` or nothing).
@@ -269,9 +306,13 @@ impl Shell<'_> {
             "quit" | "exit" | "bye" => return self.quit(),
             "help" | "?" => {
                 let topic = st.words.get(1).map(|w| w.text.as_str());
-                return match levels::help(self.level, topic) {
+                return match levels::help(self.level(), topic) {
                     Ok(text) => print!("{text}"),
-                    Err(e) => self.error(e),
+                    Err(e) => {
+                        // Not `self.error`: the editor borrows `self.input`.
+                        eprintln!("ERROR: {e}");
+                        self.failed.get_or_insert(1);
+                    }
                 };
             }
             "up" | "end" | "back" => {
@@ -280,47 +321,90 @@ impl Shell<'_> {
             }
             "cd" => {
                 match st.words.get(1).map(|w| w.text.as_str()) {
-                    None | Some("..") | Some("../") | Some("/") => self.leave(),
-                    Some(level) => self.enter(level),
+                    None | Some("..") | Some("../") => {
+                        self.leave();
+                    }
+                    Some("/") => while !self.stack.is_empty() && self.leave() {},
+                    Some(level) => {
+                        self.enter(level);
+                    }
                 }
                 return;
             }
             "ls" => {
-                print!("{}", levels::list(self.level));
+                print!("{}", levels::list(self.level()));
                 return;
             }
             _ => {}
         }
-        match self.level {
-            Level::Root => root::dispatch(self, st),
-            Level::Configure => configure::dispatch(self, st),
+        // Level names first: `configure`, `configure show`, `ra list ocf`.
+        let depth = self.stack.len();
+        let mut taken = 0;
+        while let Some(w) = st.words.get(taken) {
+            if self.level().child(&w.text).is_none() {
+                break;
+            }
+            if !self.enter(&w.text) {
+                return self.back_out(depth);
+            }
+            taken += 1;
+        }
+        if taken == st.words.len() {
+            return;
+        }
+        let rest = if taken == 0 {
+            st.clone()
+        } else {
+            drop_words(st, taken)
+        };
+        match self.level() {
+            Level::Root => root::dispatch(self, &rest),
+            Level::Configure => configure::dispatch(self, &rest),
+            Level::Ra => ra::dispatch(self, &rest),
+            Level::Resource => resource::dispatch(self, &rest),
+            Level::Node => node::dispatch(self, &rest),
+        }
+        if taken > 0 {
+            self.back_out(depth);
         }
     }
 
-    /// Enters a level by name.
-    fn enter(&mut self, name: &str) {
-        match Level::by_name(name) {
-            Some(Level::Configure) => {
-                if self.staged.is_none() {
-                    match Staged::load(self.source) {
-                        Ok(s) => self.staged = Some(s),
-                        Err(e) => return self.error(format!("{e:#}")),
-                    }
-                }
-                self.level = Level::Configure;
+    /// Leaves levels until `depth` are left (after a command run through level names).
+    fn back_out(&mut self, depth: usize) {
+        while self.stack.len() > depth {
+            if !self.leave() {
+                break;
             }
-            Some(Level::Root) => self.leave(),
-            None => self.error(format!("{name}: no such level")),
         }
+    }
+
+    /// Enters a child level of the current one by name; false if that failed.
+    fn enter(&mut self, name: &str) -> bool {
+        let Some(level) = self.level().child(name) else {
+            self.error(format!("{name}: no such level here"));
+            return false;
+        };
+        if level == Level::Configure && self.staged.is_none() {
+            match Staged::load(self.source) {
+                Ok(s) => self.staged = Some(s),
+                Err(e) => {
+                    self.command_error(&e);
+                    return false;
+                }
+            }
+        }
+        self.stack.push(level);
+        true
     }
 
     /// Leaves the current level; leaving `configure` with staged changes commits them
-    /// (a script) or asks (the terminal).
-    fn leave(&mut self) {
-        if self.level == Level::Configure && !self.settle_changes() {
-            return;
+    /// (a script) or asks (the terminal). False if it stayed.
+    fn leave(&mut self) -> bool {
+        if self.level() == Level::Configure && !self.settle_changes() {
+            return false;
         }
-        self.level = Level::Root;
+        self.stack.pop();
+        true
     }
 
     /// Deals with staged changes before leaving; false to stay.
@@ -347,10 +431,11 @@ impl Shell<'_> {
     }
 
     fn quit(&mut self) {
-        if self.level == Level::Configure && !self.settle_changes() {
-            return;
+        while !self.stack.is_empty() {
+            if !self.leave() {
+                return;
+            }
         }
-        self.level = Level::Root;
         self.done = true;
         if self.interactive() {
             println!("bye");
@@ -372,6 +457,52 @@ impl Shell<'_> {
     }
 }
 
+/// The statement without its first `n` words (level names, plain words): what the level
+/// reached runs. The raw text (read by `xml`) loses them too.
+fn drop_words(st: &Statement, n: usize) -> Statement {
+    let mut rest = st.clone();
+    let removed: Vec<_> = rest.words.drain(..n).collect();
+    let mut raw = rest.raw.as_str();
+    for w in &removed {
+        let trimmed = raw.trim_start();
+        raw = trimmed
+            .get(..w.text.len())
+            .filter(|head| head.eq_ignore_ascii_case(&w.text))
+            .map_or(trimmed, |_| &trimmed[w.text.len()..]);
+    }
+    let raw = raw.to_string();
+    rest.raw = raw.clone();
+    // `configure xml ...`: the XML was split like the rest of the line; read it again as an
+    // `xml` statement is read (verbatim), its positions shifted to where it stands.
+    if rest
+        .words
+        .first()
+        .is_some_and(|w| w.text.eq_ignore_ascii_case("xml"))
+        && let Ok(mut again) = crm::split(&raw)
+        && again.len() == 1
+    {
+        let at = rest.words[0].pos;
+        let mut st = again.remove(0);
+        for w in &mut st.words {
+            if w.pos.line == 1 {
+                w.pos.column += at.column - 1;
+            }
+            w.pos.line += at.line - 1;
+        }
+        st.comments = rest.comments;
+        return st;
+    }
+    rest
+}
+
+/// A command-line error of a level's command as one line (clap's first, without
+/// `error: `).
+fn clap_message(e: &clap::Error) -> String {
+    let text = e.render().to_string();
+    let first = text.lines().next().unwrap_or_default();
+    first.strip_prefix("error: ").unwrap_or(first).to_string()
+}
+
 /// crm errors that can be shown with or without the file name.
 trait LocatedError {
     fn plain(&self) -> String;
@@ -384,5 +515,45 @@ impl LocatedError for crm::SyntaxError {
     }
     fn in_file(&self, origin: &str) -> String {
         crm::SyntaxError::in_file(self, origin)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_prompt_names_the_cib_and_the_levels() {
+        let source = CibSource::new(
+            Some(Path::new("/tmp/cib.xml")),
+            Path::new("/nonexistent/run"),
+        );
+        let mut shell = Shell {
+            source: &source,
+            stack: Vec::new(),
+            staged: None,
+            input: Input::Batch(Vec::new().into_iter()),
+            origin: String::new(),
+            failed: None,
+            done: false,
+            completion: complete::State::default(),
+        };
+        assert_eq!(shell.prompt(), "crm(cib.xml)# ");
+        shell.stack = vec![Level::Configure, Level::Ra];
+        assert_eq!(shell.prompt(), "crm(cib.xml)configure ra# ");
+        let live = CibSource::new(None, Path::new("/nonexistent/run"));
+        shell.source = &live;
+        shell.stack = vec![Level::Resource];
+        assert_eq!(shell.prompt(), "crm(live)resource# ");
+    }
+
+    #[test]
+    fn level_words_are_dropped_from_the_raw_text() {
+        let st = crm::split("configure xml <tag id='t'><obj_ref id='a'/></tag>")
+            .unwrap()
+            .remove(0);
+        let rest = drop_words(&st, 1);
+        assert_eq!(rest.words[0].text, "xml");
+        assert!(rest.raw.starts_with("xml <tag"), "{}", rest.raw);
     }
 }
