@@ -247,6 +247,23 @@ impl<'a> Parser<'a> {
                     ),
                 )
             })?;
+            // Literal control characters were refused with the text; one here came from a
+            // character reference (`&#1;`), which XML does not allow either: written back,
+            // it could not be read again.
+            if let Some(c) = value
+                .chars()
+                .find(|&c| (c as u32) < 0x20 && !matches!(c, '\t' | '\n' | '\r'))
+            {
+                return Err(self.error_at(
+                    start,
+                    format!(
+                        "in <{name}>, attribute {}: found a character reference to U+{:04X}, \
+                         which XML does not allow; expected a reference to a printable character",
+                        attr.key.into_inner(),
+                        c as u32
+                    ),
+                ));
+            }
             let key = self.doc.intern(attr.key.into_inner());
             attrs.push(crate::dom::Attr {
                 name: key,
@@ -597,6 +614,10 @@ mod tests {
             (
                 "<cib>&#1;</cib>",
                 "1:6: found a character reference to U+0001, which XML does not allow; expected a reference to a printable character",
+            ),
+            (
+                "<cib><a b=\"x&#1;\"/></cib>",
+                "1:6: in <a>, attribute b: found a character reference to U+0001, which XML does not allow; expected a reference to a printable character",
             ),
             (
                 "<cib><!-- a -- b --></cib>",
