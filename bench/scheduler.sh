@@ -71,7 +71,7 @@ for spec in "16 1000" "32 5000" "32 10000"; do
     f=$work/n$1-r$2.xml
     python3 $shared/tools/scheduler-conformance/gen_large_cib.py --nodes "$1" --resources "$2" --seed 1 -o "$f"
     best_of_3 "$1x$2 -S" "$tandem" simulate -x "$f" -S
-    best_of_3 "$1x$2 -Q (summary only)" "$tandem" simulate -x "$f" -Q
+    best_of_3 "$1x$2 -R" "$tandem" simulate -x "$f" -R
     if $have_pm; then
         measure "$1x$2 -R" crm_simulate "$pm_timeout" crm_simulate -x "$f" -R
         measure "$1x$2 -S" crm_simulate "$pm_timeout" crm_simulate -x "$f" -S
