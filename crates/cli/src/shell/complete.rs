@@ -54,6 +54,23 @@ const KEYWORDS: &[&str] = &[
     "force",
     "update",
     "replace",
+    // bundle, alert, ACL
+    "docker",
+    "podman",
+    "network",
+    "port-mapping",
+    "storage",
+    "storage-mapping",
+    "primitive",
+    "select",
+    "to",
+    "read",
+    "write",
+    "deny",
+    "xpath:",
+    "ref:",
+    "type:",
+    "attr:",
 ];
 
 /// What completion offers, refreshed before each prompt.
@@ -174,7 +191,10 @@ mod tests {
         s.update(Level::Configure, Some(&doc));
         assert_eq!(s.candidates("pri"), (0, vec!["primitive".to_string()]));
         assert_eq!(s.candidates("delete v"), (7, vec!["vip".to_string()]));
-        assert_eq!(s.candidates("group g vip w"), (12, vec!["web".to_string()]));
+        assert_eq!(
+            s.candidates("group g vip we"),
+            (12, vec!["web".to_string()])
+        );
         s.update(Level::Root, None);
         assert_eq!(s.candidates("conf"), (0, vec!["configure".to_string()]));
     }
