@@ -57,7 +57,6 @@ fn define_one(
     pos: Pos,
     _notes: &mut Vec<String>,
 ) -> Result<(), ApplyError> {
-    let err = |m: String| ApplyError::new(pos, m);
     let resolved = resolve_refs(doc, object);
     let object = &resolved;
     match object {
@@ -103,38 +102,50 @@ fn define_one(
         | Object::Tag(e)
         | Object::Alert(e)
         | Object::Acl(e)
-        | Object::Xml(e) => {
-            let id = e.id().unwrap_or_default().to_string();
-            // A node may share its id with a resource (a remote node and its connection).
-            let existing = if e.name == "node" {
-                find_object(doc, &id)
-            } else {
-                super::objects::find_object_except_nodes(doc, &id)
-            };
-            let home = home_section(doc, object, e).ok_or_else(|| {
-                err(format!(
-                    "<{}> is not a configuration object crm can place",
-                    e.name
-                ))
-            })?;
-            if let Some(old) = existing
-                && mode == Mode::Update
-                && doc.name(old) != e.name
-                && !(e.name == "clone" && doc.name(old) == "master")
-                && !(e.name.starts_with("acl_") && doc.name(old).starts_with("acl_"))
-            {
-                return Err(err(format!(
-                    "{id} is a {}, it cannot be replaced by a {}",
-                    kind_of(doc, old)
-                        .map(ObjectKind::keyword)
-                        .unwrap_or("object"),
-                    e.name
-                )));
-            }
-            let hint = if e.name == "primitive" { "rsc" } else { "" };
-            place(doc, ids, e, home, existing, mode, pos, hint)
-        }
+        | Object::Xml(e) => define_element(doc, ids, object, e, mode, pos),
     }
+}
+
+/// An object that is one element placed in its section (or in place of the one it
+/// replaces): primitives, constraints, tags, alerts, ACLs, `xml` objects.
+fn define_element(
+    doc: &mut Document,
+    ids: &mut IdSet,
+    object: &Object,
+    e: &Elem,
+    mode: Mode,
+    pos: Pos,
+) -> Result<(), ApplyError> {
+    let err = |m: String| ApplyError::new(pos, m);
+    let id = e.id().unwrap_or_default().to_string();
+    // A node may share its id with a resource (a remote node and its connection).
+    let existing = if e.name == "node" {
+        find_object(doc, &id)
+    } else {
+        super::objects::find_object_except_nodes(doc, &id)
+    };
+    let home = home_section(doc, object, e).ok_or_else(|| {
+        err(format!(
+            "<{}> is not a configuration object crm can place",
+            e.name
+        ))
+    })?;
+    if let Some(old) = existing
+        && mode == Mode::Update
+        && doc.name(old) != e.name
+        && !(e.name == "clone" && doc.name(old) == "master")
+        && !(e.name.starts_with("acl_") && doc.name(old).starts_with("acl_"))
+    {
+        return Err(err(format!(
+            "{id} is a {}, it cannot be replaced by a {}",
+            kind_of(doc, old)
+                .map(ObjectKind::keyword)
+                .unwrap_or("object"),
+            e.name
+        )));
+    }
+    let hint = if e.name == "primitive" { "rsc" } else { "" };
+    place(doc, ids, e, home, existing, mode, pos, hint)
 }
 
 /// The `fencing-topology` a new one replaces (its ids forgotten); refused when creating.
