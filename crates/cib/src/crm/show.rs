@@ -17,8 +17,8 @@ use super::lossless;
 use super::objects::{ObjectKind, ObjectRef, find_object, sorted_objects};
 
 /// Shows the whole configuration, or the named objects (in `show` order). Unknown ids are
-/// returned as the error. Showing everything leaves out the members of a container shown
-/// in the `xml` form (they are in its XML).
+/// returned as the error. The members of a container shown in the `xml` form are left out
+/// (they are in its XML) unless the container is not shown.
 pub fn show(doc: &Document, ids: &[String]) -> Result<String, String> {
     let objects = select(doc, ids)?;
     let ctx = Context::of(doc);
@@ -35,7 +35,7 @@ pub fn show(doc: &Document, ids: &[String]) -> Result<String, String> {
     let mut out = String::new();
     for (o, s) in objects.iter().zip(&shown) {
         let inside = |&x: &NodeId| x != o.node && doc.is_ancestor_or_self(x, o.node);
-        if ids.is_empty() && in_xml.iter().any(inside) {
+        if in_xml.iter().any(inside) {
             continue;
         }
         out.push_str(&s.text);
