@@ -153,10 +153,15 @@ fn a_container_in_xml_form_carries_its_members() {
          <nvpair id=\"c-meta_attributes-interleave\" name=\"interleave\" value=\"true\"/> \\\n  \
          </meta_attributes> \\\n</clone>\n"
     );
-    // Shown alone, the member is its own object.
+    // Shown alone, the member is its own object; with its container, it is inside.
     assert_eq!(
         show(&doc, &["p".to_string()]).unwrap(),
         "primitive p Dummy\n"
+    );
+    let both = show(&doc, &["p".to_string(), "c".to_string()]).unwrap();
+    assert!(
+        both.starts_with("xml <clone") && !both.contains("primitive p"),
+        "{both}"
     );
 }
 
