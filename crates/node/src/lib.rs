@@ -6,3 +6,7 @@
 //! A core crate (ARCHITECTURE.md §2): no I/O, no clock, no randomness. The daemon feeds it
 //! packets, timer expiries, local requests and executor results; it answers with packets to
 //! send, timers to arm, CIB writes, operations to run and replies.
+
+pub mod time;
+
+pub use time::Now;
