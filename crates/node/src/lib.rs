@@ -10,3 +10,6 @@
 pub mod time;
 
 pub use time::Now;
+pub mod outcome;
+
+pub use outcome::OpOutcome;
