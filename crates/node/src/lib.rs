@@ -6,10 +6,57 @@
 //! A core crate (ARCHITECTURE.md §2): no I/O, no clock, no randomness. The daemon feeds it
 //! packets, timer expiries, local requests and executor results; it answers with packets to
 //! send, timers to arm, CIB writes, operations to run and replies.
+//!
+//! ```text
+//!  Input::Totem(packet/timer/Start) ─▶ ┌──────────────── Node ────────────────┐
+//!  Input::Timer(NodeTimer)          ─▶ │ Totem ─Deliver(group "tandem-node")─▶ │ ─▶ Output::Totem(Send/SetTimer/…)
+//!  Input::Request{client, req}      ─▶ │   sync rounds · CIB ops (cibops)      │ ─▶ Output::PersistCib (before replies)
+//!  Input::ExecDone{call, outcome}   ─▶ │   DC: membership, scheduler,          │ ─▶ Output::Exec / CancelExec
+//!  Input::Shutdown                  ─▶ │       controller · local executor side│ ─▶ Output::Reply / Log / Exit
+//!                                      └───────────────────────────────────────┘
+//! ```
+//!
+//! # Using it
+//!
+//! ```text
+//! let mut node = Node::new(NodeParams { totem: params, names, cib: store.load()? });
+//! let outs = node.handle(now, Input::Totem(tandem_totem::Input::Start)); // joins the group
+//! // then, for every event: outs = node.handle(Now { mono_us, epoch_s }, input);
+//! // and carry out `outs` in order: PersistCib before any later output (a Reply).
+//! ```
+//!
+//! # Replication (ARCHITECTURE §4)
+//!
+//! Every change is a [`cibops::CibOp`] broadcast in the group and applied by every replica
+//! in delivery order ([`cibops::apply`] is a pure function of the CIB and the message), so
+//! replicas accept and refuse the same operations. The node that sent a client's request
+//! answers it when the request is delivered back and applied ([`Output::PersistCib`] comes
+//! first). Group membership changes start a sync round ([`sync`]): the highest
+//! `(admin_epoch, epoch, num_updates)` wins, ties to the lowest node id; the winner's CIB
+//! is broadcast in parts below totem's payload limit; each node then re-reports its own
+//! executor history into `status`. Operations delivered during a round wait for its end.
+//!
+//! Messages are versioned postcard ([`wire`]).
 
-pub mod time;
-
-pub use time::Now;
+pub mod cibops;
+mod dc;
+mod local;
+mod node;
 pub mod outcome;
+pub mod sync;
+pub mod time;
+pub mod types;
+pub mod wire;
 
+#[cfg(test)]
+mod harness;
+#[cfg(test)]
+mod tests;
+
+pub use node::Node;
 pub use outcome::OpOutcome;
+pub use time::Now;
+pub use types::{
+    CallId, ClientId, ClusterInfo, ExecOp, Input, LastChange, NodeParams, NodeTimer, Output,
+    Request, Response,
+};

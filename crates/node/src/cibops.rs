@@ -1,0 +1,651 @@
+//! The replicated CIB operations and how every replica applies them.
+//!
+//! Each operation is a pure function of the CIB and the operation (plus the facts the
+//! message carries: the origin's name and clock), so every replica that applies the same
+//! sequence gets the same CIB and accepts or refuses each operation the same way. Versions
+//! are numbered by [`Cib::successor`]: a changed configuration bumps `epoch`, a change
+//! confined to `status` bumps `num_updates`.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use tandem_cib::{Cib, NO_STONITH, Severity, verify_at};
+use tandem_totem::NodeId;
+use tandem_xml::{Document, NodeId as XmlId};
+
+/// A node's membership flags as the DC writes them into its `node_state`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NodeRow {
+    pub id: NodeId,
+    pub uname: String,
+    pub member: bool,
+    /// The node left cleanly (a graceful shutdown): `expected="down"`.
+    pub clean_down: bool,
+}
+
+/// The resource an operation record belongs to (`lrm_resource` attributes).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RscInfo {
+    pub id: String,
+    pub class: String,
+    pub provider: Option<String>,
+    pub kind: String,
+}
+
+/// One replicated change.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum CibOp {
+    /// Replace the configuration if the live CIB is at `base` (admin_epoch, epoch).
+    Commit {
+        base: (u64, u64),
+        configuration: String,
+    },
+    /// `cibadmin --replace`: the configuration and admin_epoch/epoch of `xml`.
+    Replace { xml: String },
+    /// Set or delete transient attributes of a node.
+    Attrs {
+        node: String,
+        set: Vec<(String, Option<String>)>,
+    },
+    /// Forget failures (and the history that shows them) so the DC probes again.
+    Cleanup {
+        resource: Option<String>,
+        node: Option<String>,
+    },
+    /// An operation result recorded by the node that ran it; `fail_key`
+    /// (`RSC#ACTION_INTERVAL`) when it counts as a failure.
+    Record {
+        node: String,
+        rsc: RscInfo,
+        op_xml: String,
+        fail_key: Option<String>,
+    },
+    /// Remove one `lrm_rsc_op` (a cancelled recurring operation).
+    ForgetOp {
+        node: String,
+        rsc_id: String,
+        op_id: String,
+    },
+    /// A node's own executor history after a sync (`lrm` element; `None`: empty), and on
+    /// its first report since it started, its transient attributes cleared.
+    History {
+        node: String,
+        lrm: Option<String>,
+        fresh: bool,
+    },
+    /// The DC's view of membership and quorum.
+    Membership {
+        dc: NodeId,
+        quorate: bool,
+        nodes: Vec<NodeRow>,
+    },
+}
+
+impl CibOp {
+    /// Whether the configuration (not just `status`) may change.
+    pub fn touches_config(&self) -> bool {
+        matches!(
+            self,
+            CibOp::Commit { .. } | CibOp::Replace { .. } | CibOp::Membership { .. }
+        )
+    }
+}
+
+/// Facts of the message that every replica sees the same.
+pub struct Ctx<'a> {
+    /// The origin node's name.
+    pub origin: &'a str,
+    /// The origin's wall clock when it sent the operation.
+    pub epoch_s: i64,
+    /// Node names by id (the nodelist).
+    pub names: &'a BTreeMap<NodeId, String>,
+    /// The DC at this point of the order; `Membership` from anyone else is stale.
+    pub dc: Option<NodeId>,
+    /// Sender of the message.
+    pub sender: NodeId,
+}
+
+/// Applies `op` to `cib`: the new CIB (same version if nothing changed) or why it was
+/// refused (nothing changes).
+pub fn apply(cib: &Cib, op: &CibOp, ctx: &Ctx<'_>) -> Result<Cib, String> {
+    let mut doc = cib.document().clone();
+    match op {
+        CibOp::Commit {
+            base,
+            configuration,
+        } => return commit(cib, *base, configuration, ctx),
+        CibOp::Replace { xml } => return replace(cib, xml, ctx),
+        CibOp::Attrs { node, set } => {
+            let id = node_id(cib, ctx.names, node)?;
+            set_attrs(&mut doc, &id, node, set);
+        }
+        CibOp::Cleanup { resource, node } => {
+            if let Some(n) = node {
+                node_id(cib, ctx.names, n)?;
+            }
+            cleanup_doc(&mut doc, resource.as_deref(), node.as_deref());
+        }
+        CibOp::Record {
+            node,
+            rsc,
+            op_xml,
+            fail_key,
+        } => {
+            let id = node_id(cib, ctx.names, node)?;
+            record(&mut doc, &id, node, rsc, op_xml)?;
+            if let Some(key) = fail_key {
+                count_failure(&mut doc, &id, node, key, ctx.epoch_s);
+            }
+        }
+        CibOp::ForgetOp {
+            node,
+            rsc_id,
+            op_id,
+        } => {
+            let id = node_id(cib, ctx.names, node)?;
+            forget_op(&mut doc, &id, rsc_id, op_id);
+        }
+        CibOp::History { node, lrm, fresh } => {
+            let id = node_id(cib, ctx.names, node)?;
+            history(&mut doc, &id, node, lrm.as_deref(), *fresh)?;
+        }
+        CibOp::Membership { dc, quorate, nodes } => {
+            if ctx.dc != Some(ctx.sender) || ctx.sender != *dc {
+                return Err(format!(
+                    "membership update from node {} which is not the DC",
+                    ctx.sender
+                ));
+            }
+            membership(&mut doc, *dc, *quorate, nodes);
+        }
+    }
+    cib.successor(doc.compacted()).map_err(|e| e.to_string())
+}
+
+/// The node id (`node_state` id) of node `name`: from the nodelist, else the configuration.
+fn node_id(cib: &Cib, names: &BTreeMap<NodeId, String>, name: &str) -> Result<String, String> {
+    if let Some((id, _)) = names.iter().find(|(_, n)| n.as_str() == name) {
+        return Ok(id.to_string());
+    }
+    cib.config
+        .nodes
+        .iter()
+        .find(|n| n.uname == name)
+        .map(|n| n.id.clone())
+        .ok_or_else(|| format!("node {name:?} is not in the cluster's node list"))
+}
+
+fn root(doc: &Document) -> XmlId {
+    doc.root().expect("a loaded CIB has a root")
+}
+
+/// The first child `name` of `parent` with `id` (or any, when `id` is `None`), created if
+/// missing.
+fn ensure(doc: &mut Document, parent: XmlId, name: &str, id: Option<&str>) -> XmlId {
+    let found = doc
+        .children_named(parent, name)
+        .find(|&c| id.is_none() || doc.attr(c, "id") == id);
+    if let Some(c) = found {
+        return c;
+    }
+    let c = match id {
+        Some(id) => doc.create_element_with(name, &[("id", id)]),
+        None => doc.create_element(name),
+    };
+    doc.append_child(parent, c);
+    c
+}
+
+fn status(doc: &mut Document) -> XmlId {
+    let r = root(doc);
+    ensure(doc, r, "status", None)
+}
+
+fn node_state(doc: &mut Document, id: &str, uname: &str) -> XmlId {
+    let st = status(doc);
+    let ns = ensure(doc, st, "node_state", Some(id));
+    if doc.attr(ns, "uname").is_none() {
+        doc.set_attr(ns, "uname", uname);
+    }
+    ns
+}
+
+fn find_node_state(doc: &Document, id: &str) -> Option<XmlId> {
+    let st = doc.child_named(root(doc), "status")?;
+    doc.children_named(st, "node_state")
+        .find(|&n| doc.attr(n, "id") == Some(id))
+}
+
+/// Pacemaker's id sanitising: characters not allowed in an XML id become `.`.
+pub fn sanitize_id(s: &str) -> String {
+    s.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.') {
+                c
+            } else {
+                '.'
+            }
+        })
+        .collect()
+}
+
+fn set_attrs(doc: &mut Document, id: &str, uname: &str, set: &[(String, Option<String>)]) {
+    let ns = node_state(doc, id, uname);
+    let ta = ensure(doc, ns, "transient_attributes", Some(id));
+    let set_id = format!("status-{id}");
+    let ia = ensure(doc, ta, "instance_attributes", Some(&set_id));
+    for (name, value) in set {
+        let existing = doc
+            .children_named(ia, "nvpair")
+            .find(|&n| doc.attr(n, "name") == Some(name.as_str()));
+        match (existing, value) {
+            (Some(n), Some(v)) => {
+                doc.set_attr(n, "value", v);
+            }
+            (Some(n), None) => doc.detach(n),
+            (None, Some(v)) => {
+                let nv_id = sanitize_id(&format!("status-{id}-{name}"));
+                let n = doc
+                    .create_element_with("nvpair", &[("id", &nv_id), ("name", name), ("value", v)]);
+                doc.append_child(ia, n);
+            }
+            (None, None) => {}
+        }
+    }
+}
+
+fn attr_value(doc: &Document, id: &str, name: &str) -> Option<String> {
+    let ns = find_node_state(doc, id)?;
+    let ia = doc.descend(ns, &["transient_attributes", "instance_attributes"])?;
+    doc.children_named(ia, "nvpair")
+        .find(|&n| doc.attr(n, "name") == Some(name))
+        .and_then(|n| doc.attr(n, "value").map(str::to_string))
+}
+
+fn count_failure(doc: &mut Document, id: &str, uname: &str, key: &str, epoch_s: i64) {
+    let name = format!("fail-count-{key}");
+    let count = attr_value(doc, id, &name)
+        .and_then(|v| v.parse::<u64>().ok())
+        .unwrap_or(0)
+        .saturating_add(1);
+    set_attrs(
+        doc,
+        id,
+        uname,
+        &[
+            (name, Some(count.to_string())),
+            (format!("last-failure-{key}"), Some(epoch_s.to_string())),
+        ],
+    );
+}
+
+fn lrm_resources(doc: &mut Document, id: &str, uname: &str) -> XmlId {
+    let ns = node_state(doc, id, uname);
+    let lrm = ensure(doc, ns, "lrm", Some(id));
+    ensure(doc, lrm, "lrm_resources", None)
+}
+
+fn record(
+    doc: &mut Document,
+    id: &str,
+    uname: &str,
+    rsc: &RscInfo,
+    op_xml: &str,
+) -> Result<(), String> {
+    let op = Document::parse(op_xml).map_err(|e| format!("operation record: {e}"))?;
+    let op_root = op.root().ok_or("operation record: empty")?;
+    let op_id = op
+        .attr(op_root, "id")
+        .ok_or("operation record: no id")?
+        .to_string();
+    let lrs = lrm_resources(doc, id, uname);
+    let lr = ensure(doc, lrs, "lrm_resource", Some(&rsc.id));
+    doc.set_attr(lr, "type", &rsc.kind);
+    doc.set_attr(lr, "class", &rsc.class);
+    match &rsc.provider {
+        Some(p) => doc.set_attr(lr, "provider", p),
+        None => doc.remove_attr(lr, "provider"),
+    };
+    let imported = doc.import(&op, op_root);
+    let old = doc
+        .children_named(lr, "lrm_rsc_op")
+        .find(|&o| doc.attr(o, "id") == Some(op_id.as_str()));
+    match old {
+        Some(o) => {
+            doc.insert_before(o, imported);
+            doc.detach(o);
+        }
+        None => doc.append_child(lr, imported),
+    }
+    Ok(())
+}
+
+fn forget_op(doc: &mut Document, id: &str, rsc_id: &str, op_id: &str) {
+    let Some(ns) = find_node_state(doc, id) else {
+        return;
+    };
+    let Some(lrs) = doc.descend(ns, &["lrm", "lrm_resources"]) else {
+        return;
+    };
+    let ops: Vec<XmlId> = doc
+        .children_named(lrs, "lrm_resource")
+        .filter(|&r| doc.attr(r, "id") == Some(rsc_id))
+        .flat_map(|r| doc.children_named(r, "lrm_rsc_op").collect::<Vec<_>>())
+        .filter(|&o| doc.attr(o, "id") == Some(op_id))
+        .collect();
+    for o in ops {
+        doc.detach(o);
+    }
+}
+
+fn history(
+    doc: &mut Document,
+    id: &str,
+    uname: &str,
+    lrm: Option<&str>,
+    fresh: bool,
+) -> Result<(), String> {
+    let new = match lrm {
+        Some(x) => Some(Document::parse(x).map_err(|e| format!("history: {e}"))?),
+        None => None,
+    };
+    let ns = node_state(doc, id, uname);
+    for old in doc.children_named(ns, "lrm").collect::<Vec<_>>() {
+        doc.detach(old);
+    }
+    let lrm_el = match &new {
+        Some(d) => doc.import(d, d.root().ok_or("history: empty")?),
+        None => {
+            let l = doc.create_element_with("lrm", &[("id", id)]);
+            let r = doc.create_element("lrm_resources");
+            doc.append_child(l, r);
+            l
+        }
+    };
+    doc.append_child(ns, lrm_el);
+    if fresh {
+        for old in doc
+            .children_named(ns, "transient_attributes")
+            .collect::<Vec<_>>()
+        {
+            doc.detach(old);
+        }
+    }
+    Ok(())
+}
+
+/// Whether an `lrm_rsc_op` shows a failure: not completed, or an rc other than the one its
+/// transition key expected (a probe finding the resource running is not a failure).
+pub fn op_failed(doc: &Document, op: XmlId) -> bool {
+    let status = doc.attr(op, "op-status").unwrap_or("0");
+    if status != "0" {
+        return status != "-1" && status != "1";
+    }
+    let rc = doc.attr(op, "rc-code").unwrap_or("0");
+    let target = doc
+        .attr(op, "transition-key")
+        .and_then(|k| k.split(':').nth(2))
+        .unwrap_or("0");
+    let probe = doc.attr(op, "operation") == Some("monitor")
+        && doc.attr(op, "interval").unwrap_or("0") == "0";
+    rc != target && !(probe && matches!(rc, "0" | "7" | "8"))
+}
+
+/// `RSC` matches `RSC` and its clone instances `RSC:N`.
+fn rsc_matches(id: &str, wanted: &str) -> bool {
+    id == wanted
+        || id
+            .strip_prefix(wanted)
+            .and_then(|rest| rest.strip_prefix(':'))
+            .is_some_and(|n| n.bytes().all(|b| b.is_ascii_digit()))
+}
+
+/// The resource of a `fail-count-RSC#OP` / `last-failure-RSC#OP` attribute name.
+fn failure_attr_rsc(name: &str) -> Option<&str> {
+    let rest = name
+        .strip_prefix("fail-count-")
+        .or_else(|| name.strip_prefix("last-failure-"))?;
+    Some(rest.split('#').next().unwrap_or(rest))
+}
+
+/// Removes failure attributes and the history of failed (or the named) resources.
+pub fn cleanup_doc(doc: &mut Document, resource: Option<&str>, node: Option<&str>) {
+    let Some(st) = doc.child_named(root(doc), "status") else {
+        return;
+    };
+    let states: Vec<XmlId> = doc
+        .children_named(st, "node_state")
+        .filter(|&n| node.is_none() || doc.attr(n, "uname") == node)
+        .collect();
+    for ns in states {
+        let mut failed_rscs: Vec<String> = Vec::new();
+        if let Some(ia) = doc.descend(ns, &["transient_attributes", "instance_attributes"]) {
+            let doomed: Vec<XmlId> = doc
+                .children_named(ia, "nvpair")
+                .filter(|&n| {
+                    let rsc = doc.attr(n, "name").and_then(failure_attr_rsc);
+                    rsc.is_some_and(|r| resource.is_none_or(|w| rsc_matches(r, w)))
+                })
+                .collect();
+            for n in doomed {
+                if let Some(r) = doc.attr(n, "name").and_then(failure_attr_rsc) {
+                    failed_rscs.push(r.to_string());
+                }
+                doc.detach(n);
+            }
+        }
+        let Some(lrs) = doc.descend(ns, &["lrm", "lrm_resources"]) else {
+            continue;
+        };
+        let doomed: Vec<XmlId> = doc
+            .children_named(lrs, "lrm_resource")
+            .filter(|&r| {
+                let id = doc.attr(r, "id").unwrap_or("");
+                match resource {
+                    Some(w) => rsc_matches(id, w),
+                    None => {
+                        failed_rscs.iter().any(|f| rsc_matches(id, f))
+                            || doc
+                                .children_named(r, "lrm_rsc_op")
+                                .any(|o| op_failed(doc, o))
+                    }
+                }
+            })
+            .collect();
+        for r in doomed {
+            doc.detach(r);
+        }
+    }
+}
+
+fn membership(doc: &mut Document, dc: NodeId, quorate: bool, nodes: &[NodeRow]) {
+    let r = root(doc);
+    doc.set_attr(r, "have-quorum", if quorate { "1" } else { "0" });
+    doc.set_attr(r, "dc-uuid", &dc.to_string());
+    let conf = ensure(doc, r, "configuration", None);
+    let conf_nodes = ensure(doc, conf, "nodes", None);
+    for row in nodes.iter().filter(|n| n.member) {
+        let id = row.id.to_string();
+        let known = doc.children_named(conf_nodes, "node").any(|n| {
+            doc.attr(n, "id") == Some(id.as_str()) || doc.attr(n, "uname") == Some(&row.uname)
+        });
+        if !known {
+            let n = doc.create_element_with("node", &[("id", &id), ("uname", &row.uname)]);
+            doc.append_child(conf_nodes, n);
+        }
+    }
+    for row in nodes {
+        let id = row.id.to_string();
+        let ns = node_state(doc, &id, &row.uname);
+        let (ccm, crmd, join, expected) = if row.member {
+            ("true", "online", "member", "member")
+        } else if row.clean_down {
+            ("false", "offline", "down", "down")
+        } else {
+            ("false", "offline", "down", "member")
+        };
+        if !row.member && doc.attr(ns, "expected") == Some("down") {
+            // A node that said goodbye stays expected down once gone.
+            doc.set_attr(ns, "expected", "down");
+        } else {
+            doc.set_attr(ns, "expected", expected);
+        }
+        doc.set_attr(ns, "in_ccm", ccm);
+        doc.set_attr(ns, "crmd", crmd);
+        doc.set_attr(ns, "join", join);
+    }
+}
+
+fn commit(cib: &Cib, base: (u64, u64), configuration: &str, ctx: &Ctx<'_>) -> Result<Cib, String> {
+    let live = (cib.version.admin_epoch, cib.version.epoch);
+    if live != base {
+        return Err(format!(
+            "the CIB changed since it was read (epoch {}:{}, now {}:{}); run the command again",
+            base.0, base.1, live.0, live.1
+        ));
+    }
+    let conf = Document::parse(configuration).map_err(|e| format!("configuration: {e}"))?;
+    let conf_root = conf.root().ok_or("configuration: empty document")?;
+    if conf.name(conf_root) != "configuration" {
+        return Err(format!(
+            "configuration: the root element is <{}>, expected <configuration>",
+            conf.name(conf_root)
+        ));
+    }
+    let mut doc = cib.document().clone();
+    swap_configuration(&mut doc, &conf, conf_root);
+    stamp_change(&mut doc, ctx);
+    let new = cib.successor(doc.compacted()).map_err(|e| e.to_string())?;
+    check_valid(&new, ctx)?;
+    Ok(new)
+}
+
+fn replace(cib: &Cib, xml: &str, ctx: &Ctx<'_>) -> Result<Cib, String> {
+    let given = Cib::parse(xml).map_err(|e| format!("the new CIB: {e}"))?;
+    let (ga, ge) = (given.version.admin_epoch, given.version.epoch);
+    let (la, le) = (cib.version.admin_epoch, cib.version.epoch);
+    if (ga, ge) < (la, le) {
+        return Err(format!(
+            "the new CIB's version {ga}.{ge} is older than the live one ({la}.{le}); raise its epoch or admin_epoch"
+        ));
+    }
+    let gdoc = given.document();
+    let groot = gdoc.root().expect("a loaded CIB has a root");
+    let gconf = gdoc
+        .child_named(groot, "configuration")
+        .expect("a loaded CIB has a configuration");
+    let mut doc = cib.document().clone();
+    swap_configuration(&mut doc, gdoc, gconf);
+    let r = root(&doc);
+    if (ga, ge) > (la, le) {
+        doc.set_attr(r, "admin_epoch", &ga.to_string());
+        doc.set_attr(r, "epoch", &ge.to_string());
+        doc.set_attr(r, "num_updates", "0");
+    }
+    stamp_change(&mut doc, ctx);
+    let new = cib.successor(doc.compacted()).map_err(|e| e.to_string())?;
+    check_valid(&new, ctx)?;
+    Ok(new)
+}
+
+fn swap_configuration(doc: &mut Document, from: &Document, conf: XmlId) {
+    let r = root(doc);
+    let imported = doc.import(from, conf);
+    match doc.child_named(r, "configuration") {
+        Some(old) => {
+            doc.insert_before(old, imported);
+            doc.detach(old);
+        }
+        None => doc.append_child(r, imported),
+    }
+}
+
+/// Who changed the configuration, on the root as Pacemaker records it.
+fn stamp_change(doc: &mut Document, ctx: &Ctx<'_>) {
+    let r = root(doc);
+    let written = tandem_cib::DateTime::from_epoch(ctx.epoch_s).ctime();
+    doc.set_attr(r, "cib-last-written", &written);
+    doc.set_attr(r, "update-origin", ctx.origin);
+    doc.set_attr(r, "update-client", "cibadmin");
+    doc.set_attr(r, "update-user", "root");
+}
+
+/// Refuses a configuration with errors. Fencing enabled without a fence device is the one
+/// error accepted (Pacemaker accepts it too: resources just do not start until fencing is
+/// configured or disabled).
+fn check_valid(new: &Cib, ctx: &Ctx<'_>) -> Result<(), String> {
+    let problems = verify_at(new, tandem_cib::DateTime::from_epoch(ctx.epoch_s));
+    let errors: Vec<String> = problems
+        .iter()
+        .filter(|p| p.severity == Severity::Error && !NO_STONITH.contains(&p.message.as_str()))
+        .map(|p| p.to_string())
+        .collect();
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(format!(
+            "the new configuration is not valid; nothing was changed:\n{}",
+            errors.join("\n")
+        ))
+    }
+}
+
+/// Seconds since the epoch of a `cib-last-written` value (`Mon Dec  7 00:31:44 2026`).
+pub fn parse_ctime(text: &str) -> Option<i64> {
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    let f: Vec<&str> = text.split_whitespace().collect();
+    let [_, mon, day, hms, year] = f.as_slice() else {
+        return None;
+    };
+    let m = MONTHS.iter().position(|x| x == mon)? as u32 + 1;
+    let t: Vec<u32> = hms
+        .split(':')
+        .map(|x| x.parse().ok())
+        .collect::<Option<_>>()?;
+    let [hh, mm, ss] = t.as_slice() else {
+        return None;
+    };
+    let d =
+        tandem_cib::DateTime::from_civil(year.parse().ok()?, m, day.parse().ok()?, *hh, *mm, *ss);
+    Some(d.epoch_secs)
+}
+
+/// The resources of node `id` in `doc` whose last operation (highest `call-id`) leaves them
+/// active: anything but a successful stop or a "not running" answer.
+pub fn active_resources(doc: &Document, id: &str) -> Vec<String> {
+    let Some(ns) = find_node_state(doc, id) else {
+        return Vec::new();
+    };
+    let Some(lrs) = doc.descend(ns, &["lrm", "lrm_resources"]) else {
+        return Vec::new();
+    };
+    doc.children_named(lrs, "lrm_resource")
+        .filter(|&r| {
+            let last = doc.children_named(r, "lrm_rsc_op").max_by_key(|&o| {
+                doc.attr(o, "call-id")
+                    .and_then(|c| c.parse::<i64>().ok())
+                    .unwrap_or(-1)
+            });
+            last.is_some_and(|o| {
+                let done = doc.attr(o, "op-status") == Some("0");
+                let rc = doc.attr(o, "rc-code").unwrap_or("");
+                let stopped = done && doc.attr(o, "operation") == Some("stop") && rc == "0";
+                let not_running = done && rc == "7";
+                !(stopped || not_running)
+            })
+        })
+        .filter_map(|r| doc.attr(r, "id").map(str::to_string))
+        .collect()
+}
+
+/// A transient attribute of node `uname` (`status/node_state/transient_attributes`).
+pub fn transient_attr(doc: &Document, uname: &str, name: &str) -> Option<String> {
+    let st = doc.child_named(root(doc), "status")?;
+    let ns = doc
+        .children_named(st, "node_state")
+        .find(|&n| doc.attr(n, "uname") == Some(uname))?;
+    let id = doc.attr(ns, "id")?;
+    attr_value(doc, id, name)
+}

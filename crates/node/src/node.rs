@@ -1,0 +1,469 @@
+//! The [`Node`] state machine: totem underneath, the node layer's group on top.
+//!
+//! Every input first goes through [`Node::handle`]; inputs for the cluster layer are fed to
+//! [`Totem`] through one queue (`feed`), so a broadcast made while handling a delivery is
+//! fed after the current batch of totem outputs, never re-entrantly. Deliveries of the
+//! node's group are decoded ([`crate::wire`]) and dispatched: sync messages at once, CIB
+//! operations and exec requests in delivery order once the CIB is synced (held before).
+
+use std::collections::{BTreeMap, VecDeque};
+
+use tandem_cib::Cib;
+use tandem_totem::{Delivery, Level, LogLine, NodeId, Totem};
+use tandem_xml::Document;
+
+use crate::cibops::{self, CibOp, Ctx};
+use crate::sync::Sync;
+use crate::types::{
+    ClientId, ClusterInfo, Input, LastChange, NodeParams, NodeTimer, Output, Request, Response,
+};
+use crate::wire::{self, Body, Decoded, GROUP, Origin, Reassembler, Round};
+use crate::{Now, dc, local};
+
+/// One node's whole logic. See the crate documentation.
+pub struct Node {
+    pub(crate) totem: Totem,
+    pub(crate) me: NodeId,
+    pub(crate) boot: u64,
+    pub(crate) name: String,
+    pub(crate) names: BTreeMap<NodeId, String>,
+    pub(crate) cib: Cib,
+    pub(crate) now: Now,
+    pub(crate) out: Vec<Output>,
+    feed_queue: VecDeque<(tandem_totem::Input, Option<ClientId>)>,
+    feeding: bool,
+    reasm: Reassembler,
+    next_msg_id: u64,
+    pub(crate) ring: tandem_totem::wire::RingId,
+    pub(crate) members: Vec<NodeId>,
+    pub(crate) quorate: bool,
+    pub(crate) sync: Sync,
+    /// Group messages that arrived while the CIB was not synced, in delivery order.
+    held: VecDeque<(NodeId, u64, Body)>,
+    next_req: u64,
+    /// Requests of local clients in flight, by request number.
+    waiting: BTreeMap<u64, ClientId>,
+    pub(crate) dc: Option<NodeId>,
+    pub(crate) dc_state: dc::DcState,
+    pub(crate) local: local::Local,
+}
+
+impl Node {
+    pub fn new(p: NodeParams) -> Node {
+        let me = p.totem.me;
+        let boot = p.totem.boot_id;
+        let name = p.names.get(&me).cloned().unwrap_or_else(|| me.to_string());
+        let local = local::Local::new(me, &name);
+        Node {
+            totem: Totem::new(p.totem),
+            me,
+            boot,
+            name,
+            names: p.names,
+            cib: p.cib.unwrap_or_else(Cib::empty),
+            now: Now::default(),
+            out: Vec::new(),
+            feed_queue: VecDeque::new(),
+            feeding: false,
+            reasm: Reassembler::default(),
+            next_msg_id: 1,
+            ring: tandem_totem::wire::RingId { rep: me, seq: 0 },
+            members: Vec::new(),
+            quorate: false,
+            sync: Sync::default(),
+            held: VecDeque::new(),
+            next_req: 1,
+            waiting: BTreeMap::new(),
+            dc: None,
+            dc_state: dc::DcState::default(),
+            local,
+        }
+    }
+
+    /// Feeds one input; returns what the driver must do, in order.
+    pub fn handle(&mut self, now: Now, input: Input) -> Vec<Output> {
+        self.now = Now {
+            mono_us: now.mono_us.max(self.now.mono_us),
+            epoch_s: now.epoch_s,
+        };
+        match input {
+            Input::Totem(tandem_totem::Input::Start) => {
+                self.feed(tandem_totem::Input::Start, None);
+                self.feed(tandem_totem::Input::JoinGroup(GROUP.into()), None);
+            }
+            Input::Totem(i) => self.feed(i, None),
+            Input::Timer(t) => self.on_timer(t),
+            Input::Request { client, req } => self.on_request(client, req),
+            Input::ExecDone { call, outcome } => self.exec_done(call, outcome),
+            Input::Shutdown => self.start_shutdown(),
+        }
+        std::mem::take(&mut self.out)
+    }
+
+    /// The cluster layer (for status tools).
+    pub fn totem(&self) -> &Totem {
+        &self.totem
+    }
+
+    /// The CIB as this node has it.
+    pub fn cib(&self) -> &Cib {
+        &self.cib
+    }
+
+    /// This node's name (`uname`).
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The DC's name, once known.
+    pub fn dc_name(&self) -> Option<String> {
+        self.dc.map(|d| self.uname(d))
+    }
+
+    /// Whether the CIB is synced with the group (requests are applied, not held).
+    pub fn is_synced(&self) -> bool {
+        self.sync.is_done()
+    }
+
+    pub(crate) fn uname(&self, id: NodeId) -> String {
+        self.names
+            .get(&id)
+            .cloned()
+            .unwrap_or_else(|| id.to_string())
+    }
+
+    pub(crate) fn log(&mut self, level: Level, subsys: &str, text: String) {
+        self.out.push(Output::Log(LogLine {
+            level,
+            subsys: subsys.to_string(),
+            text,
+        }));
+    }
+
+    /// Feeds totem; `client` is answered with an error if totem refuses the input.
+    fn feed(&mut self, input: tandem_totem::Input, client: Option<ClientId>) {
+        self.feed_queue.push_back((input, client));
+        if self.feeding {
+            return;
+        }
+        self.feeding = true;
+        while let Some((input, client)) = self.feed_queue.pop_front() {
+            let outs = self.totem.handle(self.now.mono_us, input);
+            for o in outs {
+                self.on_totem(o, client);
+            }
+            // Quorum as totem has it (a one-node cluster is quorate from the start, with no
+            // QuorumChanged to say so).
+            let q = self.totem.status().quorum;
+            let quorate = !q.enabled || q.quorate;
+            if quorate != self.quorate {
+                self.quorate = quorate;
+                self.dc_quorum_changed();
+            }
+        }
+        self.feeding = false;
+    }
+
+    fn on_totem(&mut self, o: tandem_totem::Output, client: Option<ClientId>) {
+        use tandem_totem::Output as T;
+        match o {
+            T::Deliver(d) if d.group == GROUP => self.on_deliver(d),
+            T::ViewInstalled(v) => {
+                self.ring = v.ring;
+                self.out.push(Output::Totem(T::ViewInstalled(v)));
+            }
+            T::GroupChanged { group, members } if group == GROUP => {
+                self.on_group(members);
+            }
+            T::Refused(r) => match client {
+                Some(c) => {
+                    self.out.push(Output::Reply {
+                        client: c,
+                        resp: Response::Error {
+                            message: format!("the cluster layer refused the request: {r}"),
+                        },
+                    });
+                }
+                None => {
+                    self.log(Level::Warning, "cib", format!("broadcast refused: {r}"));
+                    self.out.push(Output::Totem(T::Refused(r)));
+                }
+            },
+            other => self.out.push(Output::Totem(other)),
+        }
+    }
+
+    /// Broadcasts `body` to the group (in parts if large).
+    pub(crate) fn broadcast(&mut self, body: &Body, client: Option<ClientId>) {
+        let id = self.next_msg_id;
+        self.next_msg_id += 1;
+        for payload in wire::encode(body, id) {
+            self.feed(
+                tandem_totem::Input::Broadcast {
+                    group: GROUP.into(),
+                    payload,
+                },
+                client,
+            );
+        }
+    }
+
+    /// Broadcasts a CIB operation; `client` is answered once it is applied here.
+    pub(crate) fn send_op(&mut self, op: CibOp, client: Option<ClientId>) {
+        let req = match client {
+            Some(c) => {
+                let r = self.next_req;
+                self.next_req += 1;
+                self.waiting.insert(r, c);
+                r
+            }
+            None => 0,
+        };
+        let body = Body::Op {
+            origin: Origin {
+                node: self.me,
+                boot: self.boot,
+                req,
+            },
+            epoch_s: self.now.epoch_s,
+            op,
+        };
+        self.broadcast(&body, client);
+    }
+
+    fn on_deliver(&mut self, d: Delivery) {
+        let body = match self.reasm.take(d.sender, d.sender_boot, &d.payload) {
+            Decoded::Body(b) => b,
+            Decoded::Incomplete => return,
+            Decoded::Bad(why) => {
+                self.log(
+                    Level::Warning,
+                    "cib",
+                    format!("ignoring a message from node {}: {why}", d.sender),
+                );
+                return;
+            }
+        };
+        match body {
+            Body::SyncVersion {
+                round,
+                version,
+                digest,
+            } => self.on_sync_version(d.sender, round, version, digest),
+            Body::SyncCib { round, xml } => self.on_sync_cib(d.sender, round, &xml),
+            other if !self.sync.is_done() => self.held.push_back((d.sender, d.sender_boot, other)),
+            other => self.dispatch(d.sender, d.sender_boot, other),
+        }
+    }
+
+    fn dispatch(&mut self, sender: NodeId, boot: u64, body: Body) {
+        match body {
+            Body::Op {
+                origin,
+                epoch_s,
+                op,
+            } => self.apply_op(sender, boot, origin, epoch_s, op),
+            Body::SyncVersion { .. } | Body::SyncCib { .. } => {}
+        }
+    }
+
+    /// Messages held during a sync, once it completed.
+    pub(crate) fn release_held(&mut self) {
+        while self.sync.is_done() {
+            let Some((sender, boot, body)) = self.held.pop_front() else {
+                break;
+            };
+            self.dispatch(sender, boot, body);
+        }
+    }
+
+    /// A new sync round drops what was held: those messages were not applied by the nodes
+    /// that were synced when they arrived in the same way, so applying them after the new
+    /// round could make replicas differ. Their clients here are told to retry.
+    pub(crate) fn drop_held(&mut self) {
+        for (_, _, body) in std::mem::take(&mut self.held) {
+            if let Body::Op { origin, .. } = body
+                && origin.node == self.me
+                && origin.boot == self.boot
+                && let Some(c) = self.waiting.remove(&origin.req)
+            {
+                self.out.push(Output::Reply {
+                    client: c,
+                    resp: Response::Error {
+                        message: "the cluster membership changed before the change could be applied; nothing was changed, run the command again".into(),
+                    },
+                });
+            }
+        }
+    }
+
+    fn apply_op(&mut self, sender: NodeId, boot: u64, origin: Origin, epoch_s: i64, op: CibOp) {
+        let origin_name = self.uname(origin.node);
+        let before = self.cib.version;
+        let result = {
+            let ctx = Ctx {
+                origin: &origin_name,
+                epoch_s,
+                names: &self.names,
+                dc: self.dc,
+                sender,
+            };
+            cibops::apply(&self.cib, &op, &ctx)
+        };
+        let mine = origin.node == self.me && origin.boot == self.boot && boot == self.boot;
+        let resp = match result {
+            Ok(new) => {
+                let changed = new.version != before
+                    || new.document().digest() != self.cib.document().digest();
+                self.cib = new;
+                if changed {
+                    self.out
+                        .push(Output::PersistCib(Box::new(self.cib.clone())));
+                    if op.touches_config() && before.epoch != self.cib.version.epoch {
+                        self.log(
+                            Level::Notice,
+                            "cib",
+                            format!(
+                                "Configuration updated to {} by {origin_name}",
+                                self.cib.version
+                            ),
+                        );
+                    }
+                }
+                self.local_op_applied(&op);
+                self.dc_op_applied(&op, changed);
+                Response::Committed {
+                    version: self.cib.version,
+                }
+            }
+            Err(message) => {
+                if mine {
+                    self.log(Level::Warning, "cib", format!("Update refused: {message}"));
+                }
+                Response::Error { message }
+            }
+        };
+        if mine && let Some(client) = self.waiting.remove(&origin.req) {
+            let resp = match (&op, resp) {
+                (CibOp::Commit { .. } | CibOp::Replace { .. }, r) => r,
+                (_, Response::Committed { .. }) => Response::Done,
+                (_, r) => r,
+            };
+            self.out.push(Output::Reply { client, resp });
+        }
+        self.check_shutdown_done();
+    }
+
+    fn on_request(&mut self, client: ClientId, req: Request) {
+        match req {
+            Request::CibQuery => self.out.push(Output::Reply {
+                client,
+                resp: Response::Cib {
+                    xml: self.cib.to_xml(),
+                },
+            }),
+            Request::ClusterStatus => {
+                let info = self.cluster_info();
+                self.out.push(Output::Reply {
+                    client,
+                    resp: Response::Cluster(Box::new(info)),
+                });
+            }
+            Request::CibCommit {
+                base_admin_epoch,
+                base_epoch,
+                configuration,
+            } => self.send_op(
+                CibOp::Commit {
+                    base: (base_admin_epoch, base_epoch),
+                    configuration,
+                },
+                Some(client),
+            ),
+            Request::CibReplace { xml } => self.send_op(CibOp::Replace { xml }, Some(client)),
+            Request::AttrUpdate { node, name, value } => self.send_op(
+                CibOp::Attrs {
+                    node,
+                    set: vec![(name, value)],
+                },
+                Some(client),
+            ),
+            Request::Cleanup { resource, node } => {
+                self.send_op(CibOp::Cleanup { resource, node }, Some(client))
+            }
+            Request::Shutdown => {
+                self.start_shutdown();
+                self.out.push(Output::Reply {
+                    client,
+                    resp: Response::Done,
+                });
+            }
+        }
+    }
+
+    fn cluster_info(&self) -> ClusterInfo {
+        let last_change = self
+            .cib
+            .root_attr("cib-last-written")
+            .and_then(cibops::parse_ctime)
+            .map(|epoch_s| LastChange {
+                epoch_s,
+                client: self
+                    .cib
+                    .root_attr("update-client")
+                    .unwrap_or_default()
+                    .to_string(),
+                origin_node: self
+                    .cib
+                    .root_attr("update-origin")
+                    .unwrap_or_default()
+                    .to_string(),
+            });
+        ClusterInfo {
+            cib: self.cib.to_xml(),
+            local_node: self.name.clone(),
+            dc: self.dc_name(),
+            quorate: self.quorate,
+            members: self.members.iter().map(|m| self.uname(*m)).collect(),
+            ring: self.ring.to_string(),
+            last_change,
+            transition_active: self.transition_active(),
+        }
+    }
+
+    fn on_timer(&mut self, t: NodeTimer) {
+        match t {
+            NodeTimer::Schedule | NodeTimer::Controller | NodeTimer::Recheck => self.dc_timer(t),
+            NodeTimer::ShutdownEscalation => self.shutdown_escalated(),
+        }
+    }
+
+    pub(crate) fn set_timer(&mut self, timer: NodeTimer, at: u64) {
+        self.out.push(Output::SetTimer { timer, at });
+    }
+
+    /// The group's members changed: a new sync round starts.
+    fn on_group(&mut self, members: Vec<NodeId>) {
+        self.members = members.clone();
+        self.reasm.retain_members(&members);
+        if !members.contains(&self.me) {
+            return;
+        }
+        let round = Round {
+            ring_rep: self.ring.rep,
+            ring_seq: self.ring.seq,
+            members,
+        };
+        self.drop_held();
+        self.dc_round_started();
+        self.start_round(round);
+    }
+
+    /// Our own `lrm` history as a document, for re-reporting it.
+    pub(crate) fn my_lrm_xml(&self) -> Option<String> {
+        let d: &Document = &self.local.mine;
+        let r = d.root()?;
+        let lrm = d.descend(r, &["status", "node_state", "lrm"])?;
+        Some(d.node_to_compact_string(lrm))
+    }
+}

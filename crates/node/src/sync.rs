@@ -1,0 +1,196 @@
+//! CIB sync at membership changes.
+//!
+//! Every change of the group's members starts a *round* (named by the ring and the member
+//! list, so every member names it the same). In the total order:
+//!
+//! 1. each member broadcasts its CIB version and digest (`SyncVersion`);
+//! 2. once all members' versions are delivered, everyone picks the same winner: the highest
+//!    `(admin_epoch, epoch, num_updates)`, ties going to the lowest node id;
+//! 3. if every digest equals the winner's, the round is over; otherwise the winner
+//!    broadcasts its CIB (`SyncCib`, in parts if large) and everyone adopts it on delivery;
+//! 4. each node then re-reports its own executor history (and, on its first round since it
+//!    started, clears its transient attributes), and the operations held during the round
+//!    are applied in delivery order.
+//!
+//! Since the round ends at the same point of the total order on every member, every member
+//! applies the same operations to the same CIB afterwards. A new round drops what the old
+//! one held (see [`Node::drop_held`](crate::Node)).
+
+use std::collections::BTreeMap;
+
+use tandem_cib::Cib;
+use tandem_totem::{Level, NodeId};
+
+use crate::Node;
+use crate::cibops::CibOp;
+use crate::wire::{Body, Round};
+
+type Triple = (u64, u64, u64);
+
+/// Where the sync of the current round is.
+#[derive(Debug, Default)]
+pub struct Sync {
+    /// `None`: not in the group yet (nothing applied, everything held).
+    round: Option<Round>,
+    versions: BTreeMap<NodeId, (Triple, String)>,
+    winner: Option<NodeId>,
+    done: bool,
+    /// Rounds completed since this node started.
+    pub(crate) completed: u64,
+}
+
+impl Sync {
+    pub fn is_done(&self) -> bool {
+        self.done
+    }
+}
+
+fn triple(c: &Cib) -> Triple {
+    (
+        c.version.admin_epoch,
+        c.version.epoch,
+        c.version.num_updates,
+    )
+}
+
+impl Node {
+    pub(crate) fn start_round(&mut self, round: Round) {
+        self.sync.round = Some(round.clone());
+        self.sync.versions.clear();
+        self.sync.winner = None;
+        self.sync.done = false;
+        let body = Body::SyncVersion {
+            round,
+            version: triple(&self.cib),
+            digest: self.cib.document().digest(),
+        };
+        self.broadcast(&body, None);
+    }
+
+    pub(crate) fn on_sync_version(
+        &mut self,
+        from: NodeId,
+        round: Round,
+        version: Triple,
+        digest: String,
+    ) {
+        if self.sync.done || self.sync.round.as_ref() != Some(&round) {
+            return;
+        }
+        if !round.members.contains(&from) {
+            return;
+        }
+        self.sync.versions.insert(from, (version, digest));
+        if self.sync.winner.is_some() || self.sync.versions.len() < round.members.len() {
+            return;
+        }
+        // Highest version; among equals the lowest node id (BTreeMap iterates ascending).
+        let (winner, (wv, wd)) = self
+            .sync
+            .versions
+            .iter()
+            .fold(
+                None::<(NodeId, &(Triple, String))>,
+                |best, (id, v)| match best {
+                    Some((_, b)) if b.0 >= v.0 => best,
+                    _ => Some((*id, v)),
+                },
+            )
+            .map(|(id, v)| (id, v.clone()))
+            .expect("a round has members");
+        self.sync.winner = Some(winner);
+        let all_same = self.sync.versions.values().all(|(_, d)| *d == wd);
+        if all_same {
+            self.log(
+                Level::Info,
+                "cib",
+                format!(
+                    "CIB in sync at version {}.{}.{} on {} node(s)",
+                    wv.0,
+                    wv.1,
+                    wv.2,
+                    round.members.len()
+                ),
+            );
+            self.finish_round(false);
+        } else if winner == self.me {
+            self.log(
+                Level::Notice,
+                "cib",
+                format!(
+                    "Sending our CIB (version {}.{}.{}) to the {} member(s) that differ",
+                    wv.0,
+                    wv.1,
+                    wv.2,
+                    self.sync
+                        .versions
+                        .values()
+                        .filter(|(_, d)| *d != wd)
+                        .count()
+                ),
+            );
+            let xml = self.cib.to_xml();
+            self.broadcast(&Body::SyncCib { round, xml }, None);
+        }
+    }
+
+    pub(crate) fn on_sync_cib(&mut self, from: NodeId, round: Round, xml: &str) {
+        if self.sync.done
+            || self.sync.round.as_ref() != Some(&round)
+            || self.sync.winner != Some(from)
+        {
+            return;
+        }
+        let replaced = if from == self.me {
+            false
+        } else {
+            match Cib::parse(xml) {
+                Ok(c) => {
+                    self.log(
+                        Level::Notice,
+                        "cib",
+                        format!(
+                            "Replacing our CIB (version {}) with node {}'s (version {})",
+                            self.cib.version,
+                            self.uname(from),
+                            c.version
+                        ),
+                    );
+                    self.cib = c;
+                    self.out
+                        .push(crate::Output::PersistCib(Box::new(self.cib.clone())));
+                    true
+                }
+                Err(e) => {
+                    self.log(
+                        Level::Error,
+                        "cib",
+                        format!(
+                            "the CIB sent by node {} cannot be loaded ({e}); keeping ours",
+                            self.uname(from)
+                        ),
+                    );
+                    false
+                }
+            }
+        };
+        self.finish_round(replaced);
+    }
+
+    fn finish_round(&mut self, replaced: bool) {
+        self.sync.done = true;
+        let fresh = self.sync.completed == 0;
+        self.sync.completed += 1;
+        self.choose_dc();
+        if fresh || replaced {
+            let op = CibOp::History {
+                node: self.name.clone(),
+                lrm: if fresh { None } else { self.my_lrm_xml() },
+                fresh,
+            };
+            self.send_op(op, None);
+        }
+        self.dc_synced();
+        self.release_held();
+    }
+}

@@ -1,0 +1,3 @@
+//! Replication, sync, DC choice and attribute tests on the in-memory harness.
+
+mod replication;

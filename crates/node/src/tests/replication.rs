@@ -1,0 +1,301 @@
+use tandem_cib::Version;
+
+use crate::cibops::transient_attr;
+use crate::harness::Harness;
+use crate::{Request, Response};
+
+const CONFIG: &str = r#"<configuration><crm_config><cluster_property_set id="cib-bootstrap-options"><nvpair id="o1" name="stonith-enabled" value="false"/></cluster_property_set></crm_config><nodes/><resources/><constraints/></configuration>"#;
+
+fn config_with(rsc: &str) -> String {
+    CONFIG.replace("<resources/>", &format!("<resources>{rsc}</resources>"))
+}
+
+fn commit(h: &mut Harness, node: u32, conf: &str) -> Response {
+    let v = h.node(node).cib().version;
+    h.call(
+        node,
+        Request::CibCommit {
+            base_admin_epoch: v.admin_epoch,
+            base_epoch: v.epoch,
+            configuration: conf.to_string(),
+        },
+    )
+}
+
+fn started(n: usize) -> Harness {
+    let mut h = Harness::new(n);
+    assert!(h.run_until(30_000, |h| h.converged()), "{:#?}", h.logs);
+    // The DC writes membership once synced; let it settle.
+    h.run_ms(2_000);
+    assert!(h.converged());
+    h
+}
+
+fn node_state_attrs(h: &Harness, node: u32, uname: &str) -> Vec<(String, String)> {
+    let cib = h.node(node).cib();
+    let ns = cib
+        .status
+        .nodes
+        .iter()
+        .find(|n| n.uname.as_deref() == Some(uname))
+        .expect("node_state");
+    vec![
+        ("in_ccm".into(), ns.in_ccm.clone().unwrap_or_default()),
+        ("crmd".into(), ns.crmd.clone().unwrap_or_default()),
+        ("join".into(), ns.join.clone().unwrap_or_default()),
+        ("expected".into(), ns.expected.clone().unwrap_or_default()),
+    ]
+}
+
+fn member_row() -> Vec<(String, String)> {
+    [
+        ("in_ccm", "true"),
+        ("crmd", "online"),
+        ("join", "member"),
+        ("expected", "member"),
+    ]
+    .iter()
+    .map(|(a, b)| (a.to_string(), b.to_string()))
+    .collect()
+}
+
+#[test]
+fn three_nodes_agree_on_cib_dc_and_membership() {
+    let h = started(3);
+    for id in 1..=3 {
+        let n = h.node(id);
+        assert_eq!(n.dc_name().as_deref(), Some("n1"));
+        assert_eq!(n.cib().root_attr("dc-uuid"), Some("1"));
+        assert_eq!(n.cib().root_attr("have-quorum"), Some("1"));
+        for u in ["n1", "n2", "n3"] {
+            assert_eq!(node_state_attrs(&h, id, u), member_row(), "{u} on {id}");
+        }
+        let nodes: Vec<(String, String)> = n
+            .cib()
+            .config
+            .nodes
+            .iter()
+            .map(|c| (c.id.clone(), c.uname.clone()))
+            .collect();
+        assert_eq!(
+            nodes,
+            [("1", "n1"), ("2", "n2"), ("3", "n3")].map(|(a, b)| (a.to_string(), b.to_string()))
+        );
+    }
+}
+
+#[test]
+fn commit_is_applied_everywhere_and_answered_after_delivery() {
+    let mut h = started(3);
+    let before = h.node(2).cib().version;
+    let r = commit(
+        &mut h,
+        2,
+        &config_with(r#"<primitive id="d" class="ocf" provider="heartbeat" type="Dummy"/>"#),
+    );
+    let want = Version {
+        admin_epoch: before.admin_epoch,
+        epoch: before.epoch + 1,
+        num_updates: 0,
+    };
+    assert_eq!(r, Response::Committed { version: want });
+    // Persisted before the reply: node 2's disk already has it.
+    assert_eq!(h.disk[&2].version, want);
+    h.run_ms(500);
+    for id in 1..=3 {
+        assert!(
+            h.node(id).cib().config.find_resource("d").is_some(),
+            "node {id}"
+        );
+    }
+    assert!(h.converged());
+    assert_eq!(h.node(1).cib().root_attr("update-origin"), Some("n2"));
+}
+
+#[test]
+fn stale_and_invalid_commits_change_nothing_anywhere() {
+    let mut h = started(3);
+    let v = h.node(1).cib().version;
+    let ok = commit(&mut h, 1, &config_with(""));
+    assert!(matches!(ok, Response::Committed { .. }) || ok == Response::Committed { version: v });
+    let now = h.node(1).cib().version;
+    let stale = h.call(
+        3,
+        Request::CibCommit {
+            base_admin_epoch: 0,
+            base_epoch: 0,
+            configuration: CONFIG.into(),
+        },
+    );
+    assert_eq!(
+        stale,
+        Response::Error {
+            message: format!(
+                "the CIB changed since it was read (epoch 0:0, now {}:{}); run the command again",
+                now.admin_epoch, now.epoch
+            )
+        }
+    );
+    let bad = commit(
+        &mut h,
+        2,
+        &config_with(
+            r#"<primitive id="d" class="ocf" provider="heartbeat" type="Dummy"><operations><op id="m" name="monitor" interval="10s"/><op id="m2" name="monitor" interval="10s"/></operations></primitive>"#,
+        ),
+    );
+    let Response::Error { message } = bad else {
+        panic!("{bad:?}")
+    };
+    assert!(
+        message.starts_with("the new configuration is not valid; nothing was changed:\nerror: "),
+        "{message}"
+    );
+    h.run_ms(500);
+    for id in 1..=3 {
+        assert_eq!(h.node(id).cib().version, now, "node {id}");
+    }
+    assert!(h.converged());
+}
+
+#[test]
+fn transient_attributes_are_replicated() {
+    let mut h = started(3);
+    let r = h.call(
+        3,
+        Request::AttrUpdate {
+            node: "n2".into(),
+            name: "master-db".into(),
+            value: Some("10".into()),
+        },
+    );
+    assert_eq!(r, Response::Done);
+    h.run_ms(200);
+    for id in 1..=3 {
+        let v = transient_attr(h.node(id).cib().document(), "n2", "master-db");
+        assert_eq!(v.as_deref(), Some("10"), "node {id}");
+    }
+    let r = h.call(
+        1,
+        Request::AttrUpdate {
+            node: "n2".into(),
+            name: "master-db".into(),
+            value: None,
+        },
+    );
+    assert_eq!(r, Response::Done);
+    h.run_ms(200);
+    assert!(h.converged());
+    assert_eq!(
+        transient_attr(h.node(3).cib().document(), "n2", "master-db"),
+        None
+    );
+    let r = h.call(
+        1,
+        Request::AttrUpdate {
+            node: "n9".into(),
+            name: "x".into(),
+            value: Some("1".into()),
+        },
+    );
+    assert_eq!(
+        r,
+        Response::Error {
+            message: "node \"n9\" is not in the cluster's node list".into()
+        }
+    );
+}
+
+#[test]
+fn a_restarted_node_takes_the_clusters_newer_cib() {
+    let mut h = started(3);
+    h.crash(3);
+    assert!(h.run_until(30_000, |h| h.converged()));
+    let r = commit(
+        &mut h,
+        1,
+        &config_with(r#"<primitive id="d" class="ocf" provider="heartbeat" type="Dummy"/>"#),
+    );
+    assert!(matches!(r, Response::Committed { .. }));
+    let old = h.disk.get(&3).cloned();
+    assert!(old.as_ref().unwrap().config.find_resource("d").is_none());
+    h.start(3, old);
+    assert!(h.run_until(30_000, |h| h.converged() && h.nodes.len() == 3));
+    h.run_ms(2_000);
+    assert!(h.converged());
+    assert!(h.node(3).cib().config.find_resource("d").is_some());
+    assert_eq!(
+        h.disk[&3].document().digest(),
+        h.node(1).cib().document().digest()
+    );
+    assert_eq!(h.node(3).dc_name().as_deref(), Some("n1"));
+}
+
+#[test]
+fn the_highest_version_wins_even_from_a_joining_node() {
+    let mut h = started(3);
+    h.crash(3);
+    assert!(h.run_until(30_000, |h| h.converged()));
+    // Node 3's disk holds a CIB with a higher admin_epoch (restored by an administrator).
+    let mut doc = h.disk[&3].document().clone();
+    let root = doc.root().unwrap();
+    doc.set_attr(root, "admin_epoch", "5");
+    let conf = tandem_xml::Document::parse(&config_with(
+        r#"<primitive id="fromdisk" class="ocf" provider="heartbeat" type="Dummy"/>"#,
+    ))
+    .unwrap();
+    let old = doc.child_named(root, "configuration").unwrap();
+    let new = doc.import(&conf, conf.root().unwrap());
+    doc.insert_before(old, new);
+    doc.detach(old);
+    let cib = tandem_cib::Cib::from_document(doc).unwrap();
+    h.start(3, Some(cib));
+    assert!(h.run_until(30_000, |h| h.converged() && h.nodes.len() == 3));
+    h.run_ms(2_000);
+    for id in 1..=3 {
+        assert!(
+            h.node(id).cib().config.find_resource("fromdisk").is_some(),
+            "node {id}"
+        );
+        assert_eq!(h.node(id).cib().version.admin_epoch, 5);
+    }
+}
+
+#[test]
+fn dc_is_kept_while_member_and_moves_to_lowest_id_when_gone() {
+    let mut h = started(3);
+    h.crash(1);
+    assert!(h.run_until(30_000, |h| h.converged()));
+    h.run_ms(2_000);
+    assert_eq!(h.node(2).dc_name().as_deref(), Some("n2"));
+    assert_eq!(h.node(3).dc_name().as_deref(), Some("n2"));
+    assert_eq!(
+        node_state_attrs(&h, 2, "n1")[..3],
+        member_row()[..0]
+            .iter()
+            .cloned()
+            .chain([
+                ("in_ccm".to_string(), "false".to_string()),
+                ("crmd".to_string(), "offline".to_string()),
+                ("join".to_string(), "down".to_string()),
+            ])
+            .collect::<Vec<_>>()[..]
+    );
+    let disk = h.disk.get(&1).cloned();
+    h.start(1, disk);
+    assert!(h.run_until(30_000, |h| h.converged() && h.nodes.len() == 3));
+    h.run_ms(2_000);
+    for id in 1..=3 {
+        assert_eq!(h.node(id).dc_name().as_deref(), Some("n2"), "node {id}");
+        assert_eq!(node_state_attrs(&h, id, "n1"), member_row());
+    }
+}
+
+#[test]
+fn a_node_starting_alone_has_quorum_only_with_enough_votes() {
+    let mut h = Harness::new(1);
+    assert!(h.run_until(30_000, |h| h.converged()));
+    h.run_ms(1_000);
+    assert!(h.node(1).quorate, "{:#?}", h.logs);
+    assert_eq!(h.node(1).cib().root_attr("have-quorum"), Some("1"));
+    assert_eq!(h.node(1).dc_name().as_deref(), Some("n1"));
+}
