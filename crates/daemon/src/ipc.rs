@@ -5,8 +5,23 @@
 //! closes. Both carry `"version"`; the daemon refuses a newer major version with an error.
 //!
 //! [`Request`] and [`Response`] are internally tagged (`"type": "status"`) and append-only:
-//! later issues add CIB, status and resource requests as new variants, and an older daemon
-//! answers an unknown `type` with an error instead of failing to parse the envelope.
+//! later issues add requests as new variants, and an older daemon answers an unknown `type`
+//! with an error instead of failing to parse the envelope.
+//!
+//! The cluster-manager requests carry whole CIBs (a query answer, a replace) or their
+//! configuration section (a commit), so a line may be as long as [`MAX_IPC_LINE`]
+//! (64 MiB); both sides read through a bounded reader and refuse longer lines.
+//!
+//! ```text
+//! cib_query                                   -> cib { xml }  (whole CIB, status included)
+//! cib_commit { base_admin_epoch, base_epoch,  -> committed { admin_epoch, epoch, num_updates }
+//!              configuration }                   | error { message }  (stale base, invalid)
+//! cib_replace { xml }                         -> committed | error    (lower version refused)
+//! attr_update { node, name, value|null }      -> done | error         (transient attribute)
+//! cleanup { resource|null, node|null }        -> done | error
+//! cluster_status                              -> cluster { cib, local_node, dc, quorate, ... }
+//! shutdown                                    -> done                 (resources move first)
+//! ```
 
 use std::io::{BufRead, BufReader, Write};
 use std::os::unix::net::UnixStream;
@@ -21,8 +36,12 @@ use tandem_totem::{NodeId, Stats};
 pub const IPC_VERSION: u32 = 1;
 /// Name of the socket in the run directory.
 pub const SOCKET_NAME: &str = "tandem.sock";
-/// Largest request or response line accepted (a status reply is a few kilobytes).
-pub const MAX_IPC_LINE: usize = 1 << 20;
+/// Largest CIB a request or answer carries: a very large real CIB is tens of megabytes.
+pub const MAX_CIB_IPC_BYTES: usize = 64 << 20;
+/// Largest request or response line accepted. Most are a few kilobytes; CIB-carrying ones
+/// (`cib_query`, `cib_replace`, `cib_commit`, `cluster_status`) up to [`MAX_CIB_IPC_BYTES`]
+/// of XML, JSON-escaped, so the line limit leaves room for the escaping of quotes.
+pub const MAX_IPC_LINE: usize = MAX_CIB_IPC_BYTES + MAX_CIB_IPC_BYTES / 4;
 /// How long a client waits for the daemon (connect, send, answer).
 pub const IPC_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -43,6 +62,56 @@ pub enum Request {
         size: usize,
         window: u64,
     },
+    /// The whole CIB, status section included (`cibadmin --query`).
+    CibQuery,
+    /// Replace the configuration section. `configuration` is the XML of the
+    /// `<configuration>` element; `base_*` the version it was edited from: the daemon
+    /// refuses the commit, changing nothing, if the live `(admin_epoch, epoch)` differ, or
+    /// if the new configuration does not load or does not verify. Answered once the change
+    /// was delivered, applied and persisted locally.
+    CibCommit {
+        base_admin_epoch: u64,
+        base_epoch: u64,
+        configuration: String,
+    },
+    /// `cibadmin --replace`: the configuration and the `admin_epoch`/`epoch` of the given
+    /// CIB become the live ones; refused if its version is lower than the live one.
+    CibReplace { xml: String },
+    /// Set (`Some`) or delete (`None`) a transient node attribute.
+    AttrUpdate {
+        node: String,
+        name: String,
+        value: Option<String>,
+    },
+    /// Clear fail counts and failed operations of `resource` (all when `None`) on `node`
+    /// (all when `None`) and probe again.
+    Cleanup {
+        resource: Option<String>,
+        node: Option<String>,
+    },
+    /// What `tandem status` shows: the CIB with the membership around it.
+    ClusterStatus,
+    /// Graceful stop: this node's resources move away, then the daemon exits.
+    Shutdown,
+}
+
+impl Request {
+    /// The request's `type` on the wire, for messages and logs.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Request::Status => "status",
+            Request::Cmap { .. } => "cmap",
+            Request::SetExpectedVotes { .. } => "set_expected_votes",
+            Request::Bench { .. } => "bench",
+            Request::CibQuery => "cib_query",
+            Request::CibCommit { .. } => "cib_commit",
+            Request::CibReplace { .. } => "cib_replace",
+            Request::AttrUpdate { .. } => "attr_update",
+            Request::Cleanup { .. } => "cleanup",
+            Request::ClusterStatus => "cluster_status",
+            Request::Shutdown => "shutdown",
+        }
+    }
 }
 
 /// The envelope on the wire.
@@ -103,15 +172,60 @@ pub struct BenchResult {
     pub latency_us_max: u64,
 }
 
+/// Who changed the CIB last (`cib-last-written`, `update-user`, `update-client`,
+/// `update-origin`), for "Last change: ... by root via cibadmin on node1".
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LastChange {
+    /// Seconds since the Unix epoch.
+    pub epoch_s: i64,
+    pub user: String,
+    pub client: String,
+    pub origin_node: String,
+}
+
+/// The cluster as `tandem status` / `tandem mon` show it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClusterInfo {
+    /// The whole CIB, status section included.
+    pub cib: String,
+    /// This node's name (uname).
+    pub local_node: String,
+    /// The designated controller, if one is elected.
+    pub dc: Option<String>,
+    pub quorate: bool,
+    /// Names of the nodes in the current membership.
+    pub members: Vec<String>,
+    /// The ring id, as `tandem quorum` prints it.
+    pub ring: String,
+    pub last_change: Option<LastChange>,
+    /// The DC is executing a transition.
+    pub transition_active: bool,
+}
+
 /// What the daemon answers.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Response {
     Status(Box<DaemonStatus>),
-    Cmap { entries: Vec<CmapEntry> },
+    Cmap {
+        entries: Vec<CmapEntry>,
+    },
     Done,
     Bench(BenchResult),
-    Error { message: String },
+    Error {
+        message: String,
+    },
+    /// Answer to `cib_query`: the whole CIB.
+    Cib {
+        xml: String,
+    },
+    /// A commit or replace took effect with this version.
+    Committed {
+        admin_epoch: u64,
+        epoch: u64,
+        num_updates: u64,
+    },
+    Cluster(Box<ClusterInfo>),
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -151,11 +265,14 @@ pub fn call_with_timeout(
     line.push('\n');
     s.write_all(line.as_bytes())
         .context("sending the request")?;
-    let mut reader = BufReader::new(s).take(MAX_IPC_LINE as u64);
+    let mut reader = BufReader::new(s).take(MAX_IPC_LINE as u64 + 1);
     let mut answer = String::new();
     reader
         .read_line(&mut answer)
         .context("waiting for the daemon's answer")?;
+    if answer.len() > MAX_IPC_LINE {
+        anyhow::bail!("the daemon's answer is longer than the {MAX_IPC_LINE} bytes accepted");
+    }
     let env: ResponseEnvelope = serde_json::from_str(&answer)
         .with_context(|| format!("malformed answer from the daemon: {answer:.200}"))?;
     Ok(env.response)
@@ -206,7 +323,7 @@ mod tests {
             Ok(Request::Status)
         );
         assert!(
-            decode_request(r#"{"version":1,"request":{"type":"cib_query"}}"#)
+            decode_request(r#"{"version":1,"request":{"type":"cib_frobnicate"}}"#)
                 .unwrap_err()
                 .starts_with("unknown or malformed request")
         );
@@ -218,6 +335,128 @@ mod tests {
         assert_eq!(
             encode_response(Response::Done),
             "{\"version\":1,\"response\":{\"type\":\"done\"}}\n"
+        );
+    }
+
+    fn request_json(r: &Request) -> String {
+        serde_json::to_string(r).unwrap()
+    }
+
+    fn response_json(r: &Response) -> String {
+        serde_json::to_string(r).unwrap()
+    }
+
+    #[test]
+    fn cib_requests_wire_shape() {
+        let cases = [
+            (Request::CibQuery, r#"{"type":"cib_query"}"#),
+            (
+                Request::CibCommit {
+                    base_admin_epoch: 0,
+                    base_epoch: 7,
+                    configuration: "<configuration/>".into(),
+                },
+                r#"{"type":"cib_commit","base_admin_epoch":0,"base_epoch":7,"configuration":"<configuration/>"}"#,
+            ),
+            (
+                Request::CibReplace {
+                    xml: "<cib epoch=\"3\"/>".into(),
+                },
+                r#"{"type":"cib_replace","xml":"<cib epoch=\"3\"/>"}"#,
+            ),
+            (
+                Request::AttrUpdate {
+                    node: "node1".into(),
+                    name: "standby".into(),
+                    value: Some("on".into()),
+                },
+                r#"{"type":"attr_update","node":"node1","name":"standby","value":"on"}"#,
+            ),
+            (
+                Request::AttrUpdate {
+                    node: "node1".into(),
+                    name: "standby".into(),
+                    value: None,
+                },
+                r#"{"type":"attr_update","node":"node1","name":"standby","value":null}"#,
+            ),
+            (
+                Request::Cleanup {
+                    resource: Some("web".into()),
+                    node: None,
+                },
+                r#"{"type":"cleanup","resource":"web","node":null}"#,
+            ),
+            (Request::ClusterStatus, r#"{"type":"cluster_status"}"#),
+            (Request::Shutdown, r#"{"type":"shutdown"}"#),
+        ];
+        for (req, json) in cases {
+            assert_eq!(request_json(&req), json);
+            assert!(json.starts_with(&format!(r#"{{"type":"{}""#, req.name())));
+            let line = format!(r#"{{"version":1,"request":{json}}}"#);
+            assert_eq!(decode_request(&line), Ok(req));
+        }
+    }
+
+    #[test]
+    fn cib_responses_wire_shape() {
+        let info = ClusterInfo {
+            cib: "<cib/>".into(),
+            local_node: "node1".into(),
+            dc: Some("node2".into()),
+            quorate: true,
+            members: vec!["node1".into(), "node2".into()],
+            ring: "1.10".into(),
+            last_change: Some(LastChange {
+                epoch_s: 1_700_000_000,
+                user: "root".into(),
+                client: "cibadmin".into(),
+                origin_node: "node1".into(),
+            }),
+            transition_active: false,
+        };
+        let cases = [
+            (
+                Response::Cib {
+                    xml: "<cib/>".into(),
+                },
+                r#"{"type":"cib","xml":"<cib/>"}"#,
+            ),
+            (
+                Response::Committed {
+                    admin_epoch: 0,
+                    epoch: 8,
+                    num_updates: 0,
+                },
+                r#"{"type":"committed","admin_epoch":0,"epoch":8,"num_updates":0}"#,
+            ),
+            (
+                Response::Cluster(Box::new(info)),
+                concat!(
+                    r#"{"type":"cluster","cib":"<cib/>","local_node":"node1","dc":"node2","#,
+                    r#""quorate":true,"members":["node1","node2"],"ring":"1.10","#,
+                    r#""last_change":{"epoch_s":1700000000,"user":"root","client":"cibadmin","origin_node":"node1"},"#,
+                    r#""transition_active":false}"#
+                ),
+            ),
+        ];
+        for (resp, json) in cases {
+            assert_eq!(response_json(&resp), json);
+            assert_eq!(serde_json::from_str::<Response>(json).unwrap(), resp);
+        }
+    }
+
+    #[test]
+    fn a_cib_sized_line_fits_the_limit() {
+        // Worst realistic escaping: every byte of a maximal CIB a quote would double it, but
+        // CIB XML is mostly names and values; a quote every 8 bytes grows it by 1/8.
+        let xml = "<a b=\"c\"/>".repeat(MAX_CIB_IPC_BYTES / 10);
+        let line = encode_response(Response::Cib { xml: xml.clone() });
+        assert!(xml.len() <= MAX_CIB_IPC_BYTES);
+        assert!(
+            line.len() <= MAX_IPC_LINE,
+            "{} > {MAX_IPC_LINE}",
+            line.len()
         );
     }
 }

@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use tandem_totem::{Input, Level, NodeId, Output, Params, Time, TimerKind, Totem};
-use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::{UdpSocket, UnixListener, UnixStream};
 use tokio::sync::{mpsc, oneshot};
 
@@ -252,7 +252,8 @@ async fn accept_loop(listener: UnixListener, tx: mpsc::Sender<IpcJob>) {
 
 async fn serve(stream: UnixStream, tx: mpsc::Sender<IpcJob>) {
     let (r, mut w) = stream.into_split();
-    let mut reader = BufReader::new(r);
+    // One byte more than the limit, so a longer line is seen as such rather than cut.
+    let mut reader = BufReader::new(r).take(ipc::MAX_IPC_LINE as u64 + 1);
     let mut line = String::new();
     let read = tokio::time::timeout(IPC_READ_TIMEOUT, reader.read_line(&mut line)).await;
     let response = match read {
@@ -267,6 +268,12 @@ async fn serve(stream: UnixStream, tx: mpsc::Sender<IpcJob>) {
                 })
             }
             Err(message) => Response::Error { message },
+        },
+        Ok(Ok(n)) if n > ipc::MAX_IPC_LINE => Response::Error {
+            message: format!(
+                "request longer than the {} bytes accepted",
+                ipc::MAX_IPC_LINE
+            ),
         },
         _ => Response::Error {
             message: "no request received".into(),
@@ -407,6 +414,12 @@ impl Daemon {
                     return;
                 }
             }
+            other => Response::Error {
+                message: format!(
+                    "unknown request: this daemon does not serve '{}'",
+                    other.name()
+                ),
+            },
         };
         let _ = reply.send(r);
     }
