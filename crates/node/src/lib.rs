@@ -39,6 +39,7 @@
 //! Messages are versioned postcard ([`wire`]).
 
 pub mod cibops;
+pub mod controller;
 mod dc;
 mod local;
 mod node;
