@@ -79,7 +79,8 @@ impl Loop {
         Loop {
             cib,
             ctl: Controller::new("1"),
-            call: 0,
+            // Above every call id in the fixtures' histories: an executor's call ids grow.
+            call: 100,
             next_id: 0,
             log: Vec::new(),
         }
@@ -145,6 +146,13 @@ impl Loop {
     /// Nothing left to do: the scheduler's graph has no action to execute.
     fn settled(&self) -> bool {
         let t = schedule(&self.cib, now(0).date());
+        let left: Vec<String> = (0..t.graph.actions.len())
+            .filter(|&a| t.graph.actions[a].in_graph())
+            .map(|a| label(&t, a))
+            .collect();
+        if !left.is_empty() {
+            eprintln!("left to do: {left:?}\n{}", self.cib.to_xml());
+        }
         t.graph.actions.iter().all(|a| !a.in_graph())
     }
 }
@@ -182,4 +190,398 @@ fn group_of_three_starts_in_order_and_settles() {
     );
     assert_eq!(l.finished(), vec![(true, None)]);
     assert!(l.settled());
+}
+
+#[test]
+fn clone_with_colocated_ip_settles() {
+    let resources = format!(
+        r#"{}<clone id="web-clone">{}</clone>"#,
+        dummy("vip", ""),
+        dummy("web", "")
+    );
+    let constraints = r#"<rsc_colocation id="vip-with-web" rsc="vip" with-rsc="web-clone" score="INFINITY"/><rsc_order id="web-then-vip" first="web-clone" then="vip" kind="Mandatory"/>"#;
+    let mut l = Loop::new(cib(&resources, constraints, "", ""));
+    let waves = l.transition(&success);
+    assert_eq!(
+        waves,
+        vec![
+            w(&[
+                "vip_monitor_0@n1",
+                "vip_monitor_0@n2",
+                "web_monitor_0@n1",
+                "web_monitor_0@n2"
+            ]),
+            w(&["web_start_0@n1", "web_start_0@n2"]),
+            w(&[
+                "web_monitor_10000@n1",
+                "vip_start_0@n1",
+                "web_monitor_10000@n2"
+            ]),
+            w(&["vip_monitor_10000@n1"]),
+        ]
+    );
+    assert_eq!(l.finished(), vec![(true, None)]);
+    assert!(l.settled());
+}
+
+#[test]
+fn move_stops_then_starts_and_settles() {
+    let status = r#"<node_state id="1" uname="n1" in_ccm="true" crmd="online" join="member" expected="member"><lrm id="1"><lrm_resources><lrm_resource id="a" class="ocf" provider="pacemaker" type="Dummy"><lrm_rsc_op id="a_last_0" operation_key="a_start_0" operation="start" transition-key="3:1:0:1" transition-magic="0:0;3:1:0:1" call-id="3" rc-code="0" op-status="0" interval="0" op-digest="x" on_node="n1"/><lrm_rsc_op id="a_monitor_10000" operation_key="a_monitor_10000" operation="monitor" transition-key="4:1:0:1" transition-magic="0:0;4:1:0:1" call-id="4" rc-code="0" op-status="0" interval="10000" on_node="n1"/></lrm_resource></lrm_resources></lrm></node_state><node_state id="2" uname="n2" in_ccm="true" crmd="online" join="member" expected="member"><lrm id="2"><lrm_resources><lrm_resource id="a" class="ocf" provider="pacemaker" type="Dummy"><lrm_rsc_op id="a_last_0" operation_key="a_monitor_0" operation="monitor" transition-key="1:1:7:1" transition-magic="0:7;1:1:7:1" call-id="1" rc-code="7" op-status="0" interval="0" on_node="n2"/></lrm_resource></lrm_resources></lrm></node_state>"#;
+    let prefer = r#"<rsc_location id="cli-prefer-a" rsc="a" node="n2" score="INFINITY"/>"#;
+    let mut l = Loop::new(cib(&dummy("a", ""), prefer, "", status));
+    let waves = l.transition(&success);
+    assert_eq!(
+        waves,
+        vec![
+            w(&["a_stop_0@n1"]),
+            w(&["a_start_0@n2"]),
+            w(&["a_monitor_10000@n2"])
+        ]
+    );
+    assert_eq!(l.finished(), vec![(true, None)]);
+    assert!(l.settled());
+    // The stop dropped the recurring entry on n1; n2 has its own.
+    let ops = |n: usize| -> Vec<String> {
+        l.cib.status.nodes[n].resources[0]
+            .ops
+            .iter()
+            .map(|o| o.id.clone())
+            .collect()
+    };
+    assert_eq!(ops(0), w(&["a_last_0"]));
+    assert_eq!(ops(1), w(&["a_last_0", "a_monitor_10000"]));
+}
+
+#[test]
+fn failed_start_recovers_elsewhere_and_settles() {
+    let status = r#"<node_state id="1" uname="n1" in_ccm="true" crmd="online" join="member" expected="member"><transient_attributes id="1"><instance_attributes id="status-1"><nvpair id="status-1-fc" name="fail-count-a#start_0" value="INFINITY"/></instance_attributes></transient_attributes><lrm id="1"><lrm_resources><lrm_resource id="a" class="ocf" provider="pacemaker" type="Dummy"><lrm_rsc_op id="a_last_0" operation_key="a_start_0" operation="start" transition-key="10:1:0:1" transition-magic="0:1;10:1:0:1" call-id="10" rc-code="1" op-status="0" interval="0" on_node="n1"/><lrm_rsc_op id="a_last_failure_0" operation_key="a_start_0" operation="start" transition-key="10:1:0:1" transition-magic="0:1;10:1:0:1" call-id="10" rc-code="1" op-status="0" interval="0" on_node="n1"/></lrm_resource></lrm_resources></lrm></node_state><node_state id="2" uname="n2" in_ccm="true" crmd="online" join="member" expected="member"><lrm id="2"><lrm_resources><lrm_resource id="a" class="ocf" provider="pacemaker" type="Dummy"><lrm_rsc_op id="a_last_0" operation_key="a_monitor_0" operation="monitor" transition-key="1:1:7:1" transition-magic="0:7;1:1:7:1" call-id="1" rc-code="7" op-status="0" interval="0" on_node="n2"/></lrm_resource></lrm_resources></lrm></node_state>"#;
+    let mut l = Loop::new(cib(&dummy("a", ""), "", "", status));
+    let waves = l.transition(&success);
+    assert_eq!(
+        waves,
+        vec![
+            w(&["a_stop_0@n1"]),
+            w(&["a_start_0@n2"]),
+            w(&["a_monitor_10000@n2"])
+        ]
+    );
+    assert_eq!(l.finished(), vec![(true, None)]);
+    assert!(l.settled());
+}
+
+fn fresh_group(options: &str) -> Cib {
+    let group = format!(
+        r#"<group id="g">{}{}{}</group>"#,
+        dummy("a", ""),
+        dummy("b", ""),
+        dummy("c", "")
+    );
+    cib(&group, "", options, "")
+}
+
+fn execs(out: &[ControllerOut]) -> Vec<String> {
+    out.iter()
+        .filter_map(|o| match o {
+            ControllerOut::Exec { node, op } => Some(name(node, op)),
+            _ => None,
+        })
+        .collect()
+}
+
+fn finished_of(out: &[ControllerOut]) -> Vec<(bool, Option<String>)> {
+    out.iter()
+        .filter_map(|o| match o {
+            ControllerOut::Finished {
+                complete, reason, ..
+            } => Some((*complete, reason.clone())),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn probe_finding_the_resource_running_aborts_and_the_loop_settles() {
+    let mut l = Loop::new(fresh_group(""));
+    // b already runs on n2 (started outside the cluster): its probe there finds it.
+    let found = |op: &OpSpec, node: &str| {
+        if op.rsc_id == "b" && node == "n2" && op.is_probe() {
+            done(0)
+        } else {
+            done(op.target_rc)
+        }
+    };
+    let waves = l.transition(&found);
+    // The start of a, enabled by its probes, was in flight when the abort came: it finishes;
+    // nothing new starts.
+    assert_eq!(
+        waves,
+        vec![
+            w(&[
+                "a_monitor_0@n1",
+                "a_monitor_0@n2",
+                "b_monitor_0@n1",
+                "b_monitor_0@n2",
+                "c_monitor_0@n1",
+                "c_monitor_0@n2"
+            ]),
+            w(&["a_start_0@n1"]),
+        ]
+    );
+    assert_eq!(
+        l.finished(),
+        vec![(
+            false,
+            Some(
+                "Transition 1 aborted: b_monitor_0 on n2 returned rc=0 status=0 (expected rc=7)"
+                    .to_string()
+            )
+        )]
+    );
+    // Recomputed with what the probe found: b moves to n1 behind a.
+    let waves = l.transition(&success);
+    assert_eq!(
+        waves,
+        vec![
+            w(&["a_monitor_10000@n1", "b_stop_0@n2"]),
+            w(&["b_start_0@n1"]),
+            w(&["b_monitor_10000@n1", "c_start_0@n1"]),
+            w(&["c_monitor_10000@n1"]),
+        ]
+    );
+    assert!(l.settled());
+}
+
+#[test]
+fn timeout_fails_the_action_records_it_and_aborts() {
+    // cluster-delay 60s (the default) + start timeout 20s (the default).
+    let cib = cib(&dummy("a", ""), "", "", "");
+    let t = schedule(&cib, now(0).date());
+    let mut c = Controller::new("1");
+    let out = c.start(1, &t, now(0));
+    assert_eq!(execs(&out), w(&["a_monitor_0@n1", "a_monitor_0@n2"]));
+    // Probe timeout 20s + cluster-delay 60s.
+    assert!(out.contains(&ControllerOut::Timer { at_us: 80_000_000 }));
+    let keys: Vec<(String, String)> = out
+        .iter()
+        .filter_map(|o| match o {
+            ControllerOut::Exec { node, op } => Some((node.clone(), op.transition_key.clone())),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(keys[0].1, "2:1:7:1");
+    // n1 answers; n2 never does.
+    let out = c.op_result("n1", &keys[0].1, 7, 0, now(5_000_000));
+    assert!(execs(&out).is_empty(), "the start waits for both probes");
+    // Early: nothing expires; the timer is asked for again.
+    assert_eq!(
+        c.timer(now(79_999_999)),
+        vec![ControllerOut::Timer { at_us: 80_000_000 }]
+    );
+    let out = c.timer(now(80_000_000));
+    let records: Vec<&OpRecord> = out
+        .iter()
+        .filter_map(|o| match o {
+            ControllerOut::Record { node, record, .. } if node == "n2" => Some(record),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(records.len(), 1);
+    assert_eq!(
+        records[0].to_xml(),
+        r#"<lrm_resource id="a" class="ocf" provider="pacemaker" type="Dummy"><lrm_rsc_op id="a_last_0" operation_key="a_monitor_0" operation="monitor" crm-debug-origin="controld_record_action_timeout" crm_feature_set="3.19.0" transition-key="3:1:7:1" transition-magic="2:1;3:1:7:1" exit-reason="no result from n2 within 80000 ms (operation timeout plus cluster-delay)" on_node="n2" call-id="-1" rc-code="1" op-status="2" interval="0" last-run="1700000000" last-rc-change="1700000000" exec-time="80000" queue-time="0" op-digest="b51f09cbafbecf58ea871bdecf0b8ebf"/><lrm_rsc_op id="a_last_failure_0" operation_key="a_monitor_0" operation="monitor" crm-debug-origin="controld_record_action_timeout" crm_feature_set="3.19.0" transition-key="3:1:7:1" transition-magic="2:1;3:1:7:1" exit-reason="no result from n2 within 80000 ms (operation timeout plus cluster-delay)" on_node="n2" call-id="-1" rc-code="1" op-status="2" interval="0" last-run="1700000000" last-rc-change="1700000000" exec-time="80000" queue-time="0" op-digest="b51f09cbafbecf58ea871bdecf0b8ebf"/></lrm_resource>"#
+    );
+    assert!(execs(&out).is_empty());
+    assert_eq!(
+        finished_of(&out),
+        vec![(
+            false,
+            Some(
+                "Transition 1 aborted: a_monitor_0 on n2 did not report a result within 80000 ms (action timeout plus cluster-delay)"
+                    .to_string()
+            )
+        )]
+    );
+    assert!(c.is_idle());
+}
+
+#[test]
+fn batch_limit_bounds_the_actions_in_flight() {
+    let mut l = Loop::new(fresh_group(
+        r#"<nvpair id="o-b" name="batch-limit" value="2"/>"#,
+    ));
+    let waves = l.transition(&success);
+    // Two at a time; each result frees a slot for the next ready action, in the same order
+    // as without a limit.
+    assert_eq!(
+        waves,
+        vec![
+            w(&["a_monitor_0@n1", "a_monitor_0@n2"]),
+            w(&["b_monitor_0@n1", "b_monitor_0@n2"]),
+            w(&["c_monitor_0@n1", "c_monitor_0@n2"]),
+            w(&["a_start_0@n1"]),
+            w(&["a_monitor_10000@n1", "b_start_0@n1"]),
+            w(&["b_monitor_10000@n1", "c_start_0@n1"]),
+            w(&["c_monitor_10000@n1"]),
+        ]
+    );
+    assert!(l.settled());
+}
+
+#[test]
+fn abort_waits_for_actions_in_flight() {
+    let cib = fresh_group("");
+    let t = schedule(&cib, now(0).date());
+    let mut c = Controller::new("1");
+    let out = c.start(7, &t, now(0));
+    let dispatched: Vec<(String, OpSpec)> = out
+        .iter()
+        .filter_map(|o| match o {
+            ControllerOut::Exec { node, op } => Some((node.clone(), op.clone())),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(dispatched.len(), 6);
+    let out = c.abort("the configuration changed", now(1));
+    assert!(
+        finished_of(&out).is_empty(),
+        "six probes are still in flight"
+    );
+    for (i, (node, op)) in dispatched.iter().enumerate() {
+        let out = c.op_result(node, &op.transition_key, 7, 0, now(2));
+        assert!(execs(&out).is_empty(), "nothing new after an abort");
+        if i < 5 {
+            assert!(finished_of(&out).is_empty());
+            assert!(!c.is_idle());
+        } else {
+            assert_eq!(
+                finished_of(&out),
+                vec![(
+                    false,
+                    Some("Transition 7 aborted: the configuration changed".to_string())
+                )]
+            );
+        }
+    }
+    assert!(c.is_idle());
+}
+
+#[test]
+fn results_of_other_transitions_and_nodes() {
+    let cib = fresh_group("");
+    let t = schedule(&cib, now(0).date());
+    let mut c = Controller::new("1");
+    let out = c.start(2, &t, now(0));
+    let dispatched: Vec<(String, String)> = out
+        .iter()
+        .filter_map(|o| match o {
+            ControllerOut::Exec { node, op } => Some((node.clone(), op.transition_key.clone())),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(dispatched.len(), 6);
+    let (n1, key1) = dispatched[0].clone();
+    assert_eq!((n1.as_str(), key1.as_str()), ("n1", "10:2:7:1"));
+    // A success recorded by an older transition, or by another DC, changes nothing.
+    for key in ["10:1:7:1", "10:2:7:2"] {
+        let out = c.op_result("n1", key, 7, 0, now(1));
+        assert!(out.is_empty(), "{key}: {out:?}");
+    }
+    // Our key reported by the wrong node is not the action's result.
+    assert!(c.op_result("n2", &key1, 7, 0, now(1)).is_empty());
+    // A failure recorded by an older transition aborts this one.
+    c.op_result("n1", "4:1:0:1", 1, 0, now(1));
+    for (i, (node, key)) in dispatched.iter().enumerate() {
+        let out = c.op_result(node, key, 7, 0, now(2));
+        assert!(execs(&out).is_empty());
+        let done = finished_of(&out);
+        if i < 5 {
+            assert!(done.is_empty());
+        } else {
+            assert_eq!(
+                done,
+                vec![(
+                    false,
+                    Some("Transition 2 aborted: an operation of another transition (4:1:0:1) failed on n1 (rc=1 status=0)".to_string())
+                )]
+            );
+        }
+    }
+}
+
+#[test]
+fn empty_transition_finishes_at_once() {
+    let mut l = Loop::new(fresh_group(""));
+    l.transition(&success);
+    let t = schedule(&l.cib, now(0).date());
+    let mut c = Controller::new("1");
+    let out = c.start(9, &t, now(0));
+    assert_eq!(finished_of(&out), vec![(true, None)]);
+    assert!(c.is_idle());
+}
+
+#[test]
+fn changed_definition_restarts_unchanged_does_not() {
+    let mut l = Loop::new(cib(&dummy("a", ""), "", "", ""));
+    l.transition(&success);
+    assert!(l.settled());
+    let changed = l
+        .cib
+        .to_xml()
+        .replace(r#"value="/run/a""#, r#"value="/run/a2""#);
+    l.cib = Cib::parse(&changed).unwrap();
+    let waves = l.transition(&success);
+    assert_eq!(
+        waves,
+        vec![
+            w(&["a_stop_0@n1"]),
+            w(&["a_start_0@n1"]),
+            w(&["a_monitor_10000@n1"])
+        ]
+    );
+    assert!(l.settled());
+}
+
+#[test]
+fn clone_instance_spec() {
+    let resources = format!(
+        r#"<clone id="web-clone"><meta_attributes id="wc-m"><nvpair id="wc-m1" name="clone-max" value="2"/></meta_attributes>{}</clone>"#,
+        dummy(
+            "web",
+            r#"<op id="web-start" name="start" interval="0" timeout="40s"/>"#
+        )
+    );
+    let cib = cib(&resources, "", "", "");
+    let t = schedule(&cib, now(0).date());
+    let start = (0..t.graph.actions.len())
+        .find(|&a| {
+            let act = &t.graph.actions[a];
+            act.in_graph() && act.task == Task::Start && !act.pseudo
+        })
+        .unwrap();
+    let spec = spec::op_spec(&t, start, 3, "1", now(0).date()).unwrap();
+    let meta: Vec<(&str, &str)> = spec
+        .meta
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    assert_eq!(spec.rsc_id, "web");
+    assert_eq!(spec.timeout_ms, 40_000);
+    assert_eq!(spec.transition_key, format!("{start}:3:0:1"));
+    assert_eq!(
+        meta,
+        vec![
+            ("clone", "0"),
+            ("clone_max", "2"),
+            ("clone_node_max", "1"),
+            ("globally_unique", "false"),
+            ("notify", "false"),
+            ("on_node", "n1"),
+            ("on_node_uuid", "1"),
+            ("timeout", "40000"),
+        ]
+    );
+    assert_eq!(
+        spec.params.get("state").map(String::as_str),
+        Some("/run/web")
+    );
 }
