@@ -13,6 +13,8 @@ use tandem_cib::{Cib, NO_STONITH, Severity, verify_at};
 use tandem_totem::NodeId;
 use tandem_xml::{Document, NodeId as XmlId};
 
+use crate::controller::{OpRecord, RscOpEntry};
+
 /// A node's membership flags as the DC writes them into its `node_state`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NodeRow {
@@ -23,13 +25,63 @@ pub struct NodeRow {
     pub clean_down: bool,
 }
 
-/// The resource an operation record belongs to (`lrm_resource` attributes).
+/// An [`OpRecord`] on the wire.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct RscInfo {
-    pub id: String,
+pub struct RecordWire {
+    pub rsc_id: String,
     pub class: String,
     pub provider: Option<String>,
     pub kind: String,
+    /// `lrm_rsc_op` ids and their attributes.
+    pub entries: Vec<(String, Vec<(String, String)>)>,
+    pub drop_recurring: bool,
+}
+
+impl From<OpRecord> for RecordWire {
+    fn from(r: OpRecord) -> RecordWire {
+        RecordWire {
+            rsc_id: r.rsc_id,
+            class: r.class,
+            provider: r.provider,
+            kind: r.kind,
+            entries: r.entries.into_iter().map(|e| (e.id, e.attrs)).collect(),
+            drop_recurring: r.drop_recurring,
+        }
+    }
+}
+
+impl From<RecordWire> for OpRecord {
+    fn from(r: RecordWire) -> OpRecord {
+        OpRecord {
+            rsc_id: r.rsc_id,
+            class: r.class,
+            provider: r.provider,
+            kind: r.kind,
+            entries: r
+                .entries
+                .into_iter()
+                .map(|(id, attrs)| RscOpEntry { id, attrs })
+                .collect(),
+            drop_recurring: r.drop_recurring,
+        }
+    }
+}
+
+impl RecordWire {
+    /// An attribute of the record's main entry.
+    pub fn attr(&self, name: &str) -> Option<&str> {
+        self.entries
+            .first()
+            .and_then(|(_, a)| a.iter().find(|(k, _)| k == name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// Whether the record carries a failure entry (`RSC_last_failure_0`).
+    pub fn is_failure(&self) -> bool {
+        self.entries
+            .iter()
+            .any(|(id, _)| id.ends_with("_last_failure_0"))
+    }
 }
 
 /// One replicated change.
@@ -52,19 +104,12 @@ pub enum CibOp {
         resource: Option<String>,
         node: Option<String>,
     },
-    /// An operation result recorded by the node that ran it; `fail_key`
-    /// (`RSC#ACTION_INTERVAL`) when it counts as a failure.
+    /// An operation result recorded by the node that ran it (or a timeout the DC
+    /// records); `fail_key` (`RSC#ACTION_INTERVAL`) when it counts as a failure.
     Record {
         node: String,
-        rsc: RscInfo,
-        op_xml: String,
+        record: RecordWire,
         fail_key: Option<String>,
-    },
-    /// Remove one `lrm_rsc_op` (a cancelled recurring operation).
-    ForgetOp {
-        node: String,
-        rsc_id: String,
-        op_id: String,
     },
     /// A node's own executor history after a sync (`lrm` element; `None`: empty), and on
     /// its first report since it started, its transient attributes cleared.
@@ -127,23 +172,16 @@ pub fn apply(cib: &Cib, op: &CibOp, ctx: &Ctx<'_>) -> Result<Cib, String> {
         }
         CibOp::Record {
             node,
-            rsc,
-            op_xml,
+            record,
             fail_key,
         } => {
             let id = node_id(cib, ctx.names, node)?;
-            record(&mut doc, &id, node, rsc, op_xml)?;
+            OpRecord::from(record.clone())
+                .apply_to(&mut doc, &id, node)
+                .map_err(|e| e.to_string())?;
             if let Some(key) = fail_key {
                 count_failure(&mut doc, &id, node, key, ctx.epoch_s);
             }
-        }
-        CibOp::ForgetOp {
-            node,
-            rsc_id,
-            op_id,
-        } => {
-            let id = node_id(cib, ctx.names, node)?;
-            forget_op(&mut doc, &id, rsc_id, op_id);
         }
         CibOp::History { node, lrm, fresh } => {
             let id = node_id(cib, ctx.names, node)?;
@@ -277,65 +315,6 @@ fn count_failure(doc: &mut Document, id: &str, uname: &str, key: &str, epoch_s: 
             (format!("last-failure-{key}"), Some(epoch_s.to_string())),
         ],
     );
-}
-
-fn lrm_resources(doc: &mut Document, id: &str, uname: &str) -> XmlId {
-    let ns = node_state(doc, id, uname);
-    let lrm = ensure(doc, ns, "lrm", Some(id));
-    ensure(doc, lrm, "lrm_resources", None)
-}
-
-fn record(
-    doc: &mut Document,
-    id: &str,
-    uname: &str,
-    rsc: &RscInfo,
-    op_xml: &str,
-) -> Result<(), String> {
-    let op = Document::parse(op_xml).map_err(|e| format!("operation record: {e}"))?;
-    let op_root = op.root().ok_or("operation record: empty")?;
-    let op_id = op
-        .attr(op_root, "id")
-        .ok_or("operation record: no id")?
-        .to_string();
-    let lrs = lrm_resources(doc, id, uname);
-    let lr = ensure(doc, lrs, "lrm_resource", Some(&rsc.id));
-    doc.set_attr(lr, "type", &rsc.kind);
-    doc.set_attr(lr, "class", &rsc.class);
-    match &rsc.provider {
-        Some(p) => doc.set_attr(lr, "provider", p),
-        None => doc.remove_attr(lr, "provider"),
-    };
-    let imported = doc.import(&op, op_root);
-    let old = doc
-        .children_named(lr, "lrm_rsc_op")
-        .find(|&o| doc.attr(o, "id") == Some(op_id.as_str()));
-    match old {
-        Some(o) => {
-            doc.insert_before(o, imported);
-            doc.detach(o);
-        }
-        None => doc.append_child(lr, imported),
-    }
-    Ok(())
-}
-
-fn forget_op(doc: &mut Document, id: &str, rsc_id: &str, op_id: &str) {
-    let Some(ns) = find_node_state(doc, id) else {
-        return;
-    };
-    let Some(lrs) = doc.descend(ns, &["lrm", "lrm_resources"]) else {
-        return;
-    };
-    let ops: Vec<XmlId> = doc
-        .children_named(lrs, "lrm_resource")
-        .filter(|&r| doc.attr(r, "id") == Some(rsc_id))
-        .flat_map(|r| doc.children_named(r, "lrm_rsc_op").collect::<Vec<_>>())
-        .filter(|&o| doc.attr(o, "id") == Some(op_id))
-        .collect();
-    for o in ops {
-        doc.detach(o);
-    }
 }
 
 fn history(

@@ -9,14 +9,28 @@
 use tandem_totem::{Level, NodeId};
 
 use crate::Node;
-use crate::cibops::{CibOp, NodeRow};
+use crate::cibops::{CibOp, NodeRow, RecordWire};
+use crate::controller::{Controller, ControllerOut};
 use crate::types::NodeTimer;
+use crate::wire::{Body, ExecMsg};
+
+/// Debounce between a change and the scheduler run it triggers (more changes in the
+/// window share one run).
+pub const SCHEDULE_DEBOUNCE_MS: u64 = 200;
 
 /// What only the DC keeps.
 #[derive(Debug, Default)]
 pub struct DcState {
     /// The membership last written (avoids rewriting an unchanged one).
     last_rows: Option<(bool, Vec<NodeRow>)>,
+    controller: Option<Controller>,
+    /// Number of the last transition started.
+    transition: u64,
+    /// Why the scheduler must run again (the first reason since the last run).
+    pending: Option<String>,
+    /// The running transition was told to stop.
+    aborted: bool,
+    schedule_at: Option<u64>,
 }
 
 impl Node {
@@ -48,13 +62,19 @@ impl Node {
         self.dc == Some(self.me) && self.sync.is_done()
     }
 
-    /// A new round started: until it ends nothing is decided.
-    pub(crate) fn dc_round_started(&mut self) {}
+    /// A new round started: the running transition stops dispatching (the DC may change).
+    pub(crate) fn dc_round_started(&mut self) {
+        self.request_schedule("the cluster membership changed");
+    }
 
-    /// The round ended (the DC is chosen): the DC writes membership and quorum.
+    /// The round ended (the DC is chosen): the DC writes membership and quorum, and
+    /// recomputes.
     pub(crate) fn dc_synced(&mut self) {
         if self.is_dc() {
             self.write_membership();
+            self.request_schedule("the cluster membership changed");
+        } else if self.dc_state.controller.is_some() {
+            self.dc_state = DcState::default();
         }
     }
 
@@ -98,11 +118,290 @@ impl Node {
     }
 
     /// An operation was applied (on every node; the DC reacts).
-    pub(crate) fn dc_op_applied(&mut self, _op: &CibOp, _changed: bool) {}
+    pub(crate) fn dc_op_applied(&mut self, op: &CibOp, changed: bool) {
+        if !self.is_dc() {
+            return;
+        }
+        match op {
+            CibOp::Record { node, record, .. } => self.dc_record(node, record),
+            CibOp::Membership { .. } => {}
+            CibOp::History { node, .. } if changed => {
+                self.request_schedule(&format!("{node} reported its resource history"))
+            }
+            CibOp::Commit { .. } | CibOp::Replace { .. } if changed => {
+                // A configuration without some members' <node> entries gets them back.
+                let missing = self.members.iter().any(|m| {
+                    let name = self.uname(*m);
+                    !self.cib.config.nodes.iter().any(|n| n.uname == name)
+                });
+                if missing {
+                    self.dc_state.last_rows = None;
+                    self.write_membership();
+                }
+                self.request_schedule("the configuration changed")
+            }
+            CibOp::Attrs { node, set } if changed => {
+                let names: Vec<&str> = set.iter().map(|(n, _)| n.as_str()).collect();
+                self.request_schedule(&format!(
+                    "transient attribute {} of {node} changed",
+                    names.join(", ")
+                ))
+            }
+            CibOp::Cleanup { .. } if changed => self.request_schedule("resource cleanup"),
+            _ => {}
+        }
+    }
 
-    pub(crate) fn dc_timer(&mut self, _t: NodeTimer) {}
+    /// A recorded result: the controller confirms or aborts; a failure outside any
+    /// transition makes the DC recompute.
+    fn dc_record(&mut self, node: &str, record: &RecordWire) {
+        let key = record.attr("transition-key").map(str::to_string);
+        let rc = record
+            .attr("rc-code")
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(-1);
+        let status = record
+            .attr("op-status")
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(-1);
+        let now = self.now;
+        let idle = self
+            .dc_state
+            .controller
+            .as_ref()
+            .is_none_or(Controller::is_idle);
+        if let (Some(key), Some(c)) = (key, self.dc_state.controller.as_mut())
+            && !idle
+        {
+            let outs = c.op_result(node, &key, rc, status, now);
+            self.controller_outs(outs);
+        }
+        if record.is_failure() && idle {
+            self.request_schedule(&format!(
+                "{} failed on {node} (rc={rc})",
+                record
+                    .entries
+                    .first()
+                    .map(|e| e.0.as_str())
+                    .unwrap_or("an operation")
+            ));
+        }
+    }
 
-    pub(crate) fn transition_active(&self) -> bool {
-        false
+    /// Something changed that may change the placement: stop the running transition (it
+    /// reports `Finished` once what is in flight is done) and run the scheduler soon.
+    pub(crate) fn request_schedule(&mut self, reason: &str) {
+        if !self.is_dc() {
+            if let Some(c) = self.dc_state.controller.as_mut()
+                && !c.is_idle()
+            {
+                let outs = c.abort(reason, self.now);
+                self.controller_outs(outs);
+            }
+            return;
+        }
+        if self.dc_state.pending.is_none() {
+            self.dc_state.pending = Some(reason.to_string());
+        }
+        let busy = self
+            .dc_state
+            .controller
+            .as_ref()
+            .is_some_and(|c| !c.is_idle());
+        if busy && !self.dc_state.aborted {
+            self.dc_state.aborted = true;
+            let now = self.now;
+            let outs = self
+                .dc_state
+                .controller
+                .as_mut()
+                .expect("busy implies a controller")
+                .abort(reason, now);
+            self.controller_outs(outs);
+        }
+        if self.dc_state.schedule_at.is_none() {
+            let at = self.now.after_ms(SCHEDULE_DEBOUNCE_MS);
+            self.dc_state.schedule_at = Some(at);
+            self.set_timer(NodeTimer::Schedule, at);
+        }
+    }
+
+    pub(crate) fn dc_timer(&mut self, t: NodeTimer) {
+        match t {
+            NodeTimer::Schedule => {
+                self.dc_state.schedule_at = None;
+                self.run_scheduler();
+            }
+            NodeTimer::Controller => {
+                let now = self.now;
+                if let Some(c) = self.dc_state.controller.as_mut() {
+                    let outs = c.timer(now);
+                    self.controller_outs(outs);
+                }
+            }
+            NodeTimer::Recheck => {
+                if self.dc_state.pending.is_none() {
+                    self.request_schedule("cluster-recheck-interval");
+                }
+            }
+            NodeTimer::ShutdownEscalation => {}
+        }
+    }
+
+    fn run_scheduler(&mut self) {
+        if !self.is_dc() || self.dc_state.pending.is_none() {
+            return;
+        }
+        if self
+            .dc_state
+            .controller
+            .as_ref()
+            .is_some_and(|c| !c.is_idle())
+        {
+            return; // resumed when the running transition finishes
+        }
+        let reason = self.dc_state.pending.take().unwrap_or_default();
+        self.dc_state.aborted = false;
+        let t = tandem_scheduler::schedule(&self.cib, self.now.date());
+        self.dc_state.transition += 1;
+        let id = self.dc_state.transition;
+        let summary = t.summary_text();
+        self.log(
+            Level::Notice,
+            "schedulerd",
+            format!(
+                "Calculated transition {id} ({reason}){}",
+                if summary.is_empty() {
+                    ": nothing to do".to_string()
+                } else {
+                    format!(":\n{}", summary.trim_end())
+                }
+            ),
+        );
+        let me = self.me.to_string();
+        let now = self.now;
+        let c = self
+            .dc_state
+            .controller
+            .get_or_insert_with(|| Controller::new(&me));
+        let outs = c.start(id, &t, now);
+        self.controller_outs(outs);
+    }
+
+    fn controller_outs(&mut self, outs: Vec<ControllerOut>) {
+        for o in outs {
+            match o {
+                ControllerOut::Exec { node, op } => {
+                    let place = if node == self.name {
+                        format!("locally on {node}")
+                    } else {
+                        format!("on {node}")
+                    };
+                    self.log(
+                        Level::Notice,
+                        "controller",
+                        format!(
+                            "Initiating {} operation {} {place}",
+                            op.action,
+                            op.operation_key()
+                        ),
+                    );
+                    self.broadcast(&Body::Exec(ExecMsg::new(&node, op)), None);
+                }
+                ControllerOut::Fence { node, action } => {
+                    self.log(
+                        Level::Error,
+                        "controller",
+                        format!("Cannot {action} {node}: this build has no fencer; the fencing action fails"),
+                    );
+                    let now = self.now;
+                    if let Some(c) = self.dc_state.controller.as_mut() {
+                        let outs = c.fence_result(&node, false, now);
+                        self.controller_outs(outs);
+                    }
+                }
+                ControllerOut::Record { node, record, .. } => {
+                    let wire = RecordWire::from(record);
+                    let fail_key = wire.is_failure().then(|| {
+                        let e = wire
+                            .entries
+                            .first()
+                            .map(|e| e.1.clone())
+                            .unwrap_or_default();
+                        let get = |k: &str| {
+                            e.iter()
+                                .find(|(n, _)| n == k)
+                                .map(|(_, v)| v.clone())
+                                .unwrap_or_default()
+                        };
+                        format!("{}#{}_{}", wire.rsc_id, get("operation"), get("interval"))
+                    });
+                    self.send_op(
+                        CibOp::Record {
+                            node,
+                            record: wire,
+                            fail_key,
+                        },
+                        None,
+                    );
+                }
+                ControllerOut::Timer { at_us } => self.set_timer(NodeTimer::Controller, at_us),
+                ControllerOut::Finished {
+                    id,
+                    complete,
+                    reason,
+                } => self.transition_finished(id, complete, reason),
+                ControllerOut::Log(text) => self.log(Level::Info, "controller", text),
+            }
+        }
+    }
+
+    fn transition_finished(&mut self, id: u64, complete: bool, reason: Option<String>) {
+        if complete {
+            self.log(
+                Level::Notice,
+                "controller",
+                format!("Transition {id} (Complete): done"),
+            );
+        } else {
+            let why = reason.unwrap_or_else(|| "aborted".into());
+            self.log(
+                Level::Notice,
+                "controller",
+                format!("Transition {id} aborted: {why}"),
+            );
+            if self.dc_state.pending.is_none() {
+                self.dc_state.pending = Some(why);
+            }
+        }
+        self.dc_state.aborted = false;
+        if !self.is_dc() {
+            self.dc_state.controller = None;
+            return;
+        }
+        if self.dc_state.pending.is_some() {
+            if self.dc_state.schedule_at.is_none() {
+                let at = self.now.after_ms(SCHEDULE_DEBOUNCE_MS);
+                self.dc_state.schedule_at = Some(at);
+                self.set_timer(NodeTimer::Schedule, at);
+            }
+        } else {
+            let recheck = self
+                .cib
+                .config
+                .cluster_options(self.now.date(), &mut Default::default())
+                .cluster_recheck_interval_ms;
+            if recheck > 0 {
+                let at = self.now.after_ms(recheck);
+                self.set_timer(NodeTimer::Recheck, at);
+            }
+        }
+    }
+
+    pub fn transition_active(&self) -> bool {
+        self.dc_state
+            .controller
+            .as_ref()
+            .is_some_and(|c| !c.is_idle())
     }
 }

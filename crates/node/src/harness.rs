@@ -54,7 +54,18 @@ pub struct Harness {
     pub logs: Vec<(NodeId, String)>,
     /// Partitions: packets between nodes of different sides are dropped.
     pub side: BTreeMap<NodeId, u8>,
+    /// Virtual agents: operations finish by themselves after [`AGENT_US`]; a resource runs
+    /// on a node while this set holds it.
+    pub auto_agents: bool,
+    pub active: BTreeSet<(NodeId, String)>,
+    done_at: Vec<(u64, NodeId, u64)>,
+    /// Last rc reported per recurring call (results are reported on change, as the
+    /// executor does).
+    last_rc: BTreeMap<(NodeId, u64), i32>,
 }
+
+/// How long a virtual agent takes.
+pub const AGENT_US: u64 = 10_000;
 
 fn config(n: usize) -> ClusterConfig {
     let mut text = String::from(
@@ -87,6 +98,10 @@ impl Harness {
             exited: BTreeSet::new(),
             logs: Vec::new(),
             side: BTreeMap::new(),
+            auto_agents: false,
+            active: BTreeSet::new(),
+            done_at: Vec::new(),
+            last_rc: BTreeMap::new(),
         };
         for id in 1..=n as NodeId {
             h.start(id, None);
@@ -120,6 +135,7 @@ impl Harness {
     /// kill -9: the node and its timers vanish; its disk stays.
     pub fn crash(&mut self, id: NodeId) {
         self.nodes.remove(&id);
+        self.done_at.retain(|d| d.1 != id);
         self.timers.retain(|(n, _), _| *n != id);
         self.net.retain(|(_, to, _, _)| *to != id);
         self.running.retain(|r| r.node != id);
@@ -158,12 +174,16 @@ impl Harness {
                     self.disk.insert(id, *c);
                 }
                 Output::Exec { call, op } => {
+                    if self.auto_agents {
+                        self.done_at.push((self.now + AGENT_US, id, call));
+                    }
                     let r = Ran { node: id, call, op };
                     self.ran.push(r.clone());
                     self.running.push(r);
                 }
                 Output::CancelExec { call } => {
                     self.running.retain(|r| !(r.node == id && r.call == call));
+                    self.done_at.retain(|d| !(d.1 == id && d.2 == call));
                 }
                 Output::Reply { client, resp } => {
                     self.replies.insert(client, resp);
@@ -180,14 +200,27 @@ impl Harness {
     fn step(&mut self, until: u64) -> bool {
         let next_pkt = self.net.iter().map(|p| p.0).min();
         let next_timer = self.timers.values().min().copied();
-        let Some(at) = [next_pkt, next_timer].into_iter().flatten().min() else {
+        let next_agent = self.done_at.iter().map(|d| d.0).min();
+        let Some(at) = [next_pkt, next_timer, next_agent]
+            .into_iter()
+            .flatten()
+            .min()
+        else {
             return false;
         };
         if at > until {
             return false;
         }
         self.now = self.now.max(at);
-        if next_pkt == Some(at) {
+        if next_agent == Some(at) {
+            let i = self
+                .done_at
+                .iter()
+                .position(|d| d.0 == at)
+                .expect("found above");
+            let (_, node, call) = self.done_at.remove(i);
+            self.agent_done(node, call);
+        } else if next_pkt == Some(at) {
             let i = self
                 .net
                 .iter()
@@ -277,6 +310,63 @@ impl Harness {
             },
         );
         r
+    }
+
+    /// A virtual agent finishes `call` on `node`.
+    fn agent_done(&mut self, node: NodeId, call: u64) {
+        let Some(r) = self
+            .running
+            .iter()
+            .find(|r| r.node == node && r.call == call)
+            .cloned()
+        else {
+            return;
+        };
+        let key = (node, r.op.rsc_id.clone());
+        let rc = match r.op.action.as_str() {
+            "start" | "promote" | "demote" => {
+                self.active.insert(key);
+                0
+            }
+            "stop" => {
+                self.active.remove(&key);
+                0
+            }
+            "monitor" if self.active.contains(&key) => 0,
+            "monitor" => 7,
+            _ => 0,
+        };
+        if r.op.interval_ms > 0 {
+            self.last_rc.insert((node, call), rc);
+        }
+        self.finish(|x| x.node == node && x.call == call, rc);
+    }
+
+    /// A resource dies on `node` behind the cluster's back: its recurring monitor reports
+    /// "not running".
+    pub fn kill_resource(&mut self, node: NodeId, rsc: &str) {
+        self.active.remove(&(node, rsc.to_string()));
+        let monitors: Vec<u64> = self
+            .running
+            .iter()
+            .filter(|r| r.node == node && r.op.rsc_id == rsc && r.op.interval_ms > 0)
+            .map(|r| r.call)
+            .collect();
+        for call in monitors {
+            if self.last_rc.get(&(node, call)) != Some(&7) {
+                self.last_rc.insert((node, call), 7);
+                self.finish(|x| x.node == node && x.call == call, 7);
+            }
+        }
+    }
+
+    /// Nodes where `rsc` runs (virtual agents).
+    pub fn where_active(&self, rsc: &str) -> Vec<NodeId> {
+        self.active
+            .iter()
+            .filter(|(_, r)| r == rsc)
+            .map(|(n, _)| *n)
+            .collect()
     }
 
     /// Every live node is synced, in one view of all live nodes, with identical CIBs.

@@ -1,13 +1,16 @@
 //! This node's own side: the operations it runs for the DC, the history it recorded (which
 //! it re-reports after a sync), and graceful shutdown.
 
+use std::collections::BTreeMap;
+
 use tandem_totem::{Level, NodeId};
 use tandem_xml::Document;
 
-use crate::Node;
-use crate::OpOutcome;
-use crate::cibops::CibOp;
-use crate::types::NodeTimer;
+use crate::cibops::{CibOp, RecordWire};
+use crate::controller::{OpSpec, op_record};
+use crate::types::{CallId, ExecOp, NodeTimer, Output};
+use crate::wire::ExecMsg;
+use crate::{Node, OpOutcome};
 
 /// How long a graceful shutdown may take before the node leaves anyway (Pacemaker's
 /// `shutdown-escalation` default, 20 minutes).
@@ -21,6 +24,7 @@ pub struct Local {
     pub(crate) mine: Document,
     /// A graceful shutdown is under way.
     pub(crate) shutting_down: bool,
+    pub(crate) calls: Calls,
     exited: bool,
 }
 
@@ -40,6 +44,7 @@ impl Local {
         Local {
             mine,
             shutting_down: false,
+            calls: Calls::default(),
             exited: false,
         }
     }
@@ -53,14 +58,6 @@ impl Node {
         {
             crate::cibops::cleanup_doc(&mut self.local.mine, resource.as_deref(), Some(&self.name));
         }
-    }
-
-    pub(crate) fn exec_done(&mut self, call: u64, _outcome: OpOutcome) {
-        self.log(
-            Level::Warning,
-            "execd",
-            format!("result of unknown operation call {call} ignored"),
-        );
     }
 
     pub(crate) fn start_shutdown(&mut self) {
@@ -121,5 +118,179 @@ impl Node {
     /// Resources whose last recorded operation here leaves them active.
     pub(crate) fn active_resources(&self) -> Vec<String> {
         crate::cibops::active_resources(&self.local.mine, &self.me.to_string())
+    }
+}
+
+/// This node's operations in flight (recurring ones until cancelled).
+#[derive(Debug, Default)]
+pub struct Calls {
+    pub(crate) by_call: BTreeMap<CallId, OpSpec>,
+    next_call: CallId,
+    /// `call-id` of the records this node writes (Pacemaker's executor call counter).
+    next_record: i64,
+}
+
+/// The resource of a clone instance id `RSC:N` (fail counts are per resource).
+fn failcount_rsc(rsc_id: &str) -> &str {
+    match rsc_id.rsplit_once(':') {
+        Some((base, n)) if n.bytes().all(|b| b.is_ascii_digit()) => base,
+        _ => rsc_id,
+    }
+}
+
+fn exec_op(s: &OpSpec) -> ExecOp {
+    ExecOp {
+        rsc_id: s.rsc_id.clone(),
+        class: s.class.clone(),
+        provider: s.provider.clone(),
+        kind: s.kind.clone(),
+        action: s.action.clone(),
+        interval_ms: s.interval_ms,
+        timeout_ms: s.timeout_ms,
+        params: s.params.clone(),
+        meta: s.meta.clone(),
+    }
+}
+
+/// An rc as `crm_mon` names it.
+pub fn rc_name(rc: i32) -> &'static str {
+    match rc {
+        0 => "ok",
+        1 => "error",
+        2 => "invalid parameter",
+        3 => "unimplemented feature",
+        4 => "insufficient privileges",
+        5 => "not installed",
+        6 => "not configured",
+        7 => "not running",
+        8 => "promoted",
+        9 => "promoted (failed)",
+        _ => "unknown",
+    }
+}
+
+impl Node {
+    /// The DC asked someone to run an operation; if it is us, the daemon runs it.
+    pub(crate) fn on_exec(&mut self, sender: NodeId, msg: ExecMsg) {
+        if msg.target != self.name {
+            return;
+        }
+        if Some(sender) != self.dc {
+            self.log(
+                Level::Warning,
+                "execd",
+                format!(
+                    "ignoring a {} request from node {} which is not the DC",
+                    msg.action,
+                    self.uname(sender)
+                ),
+            );
+            return;
+        }
+        let spec = msg.into_spec();
+        // Stopping a resource cancels its recurring operations first; a recurring
+        // operation submitted again replaces the previous one.
+        let doomed: Vec<CallId> = self
+            .local
+            .calls
+            .by_call
+            .iter()
+            .filter(|(_, s)| {
+                s.interval_ms > 0
+                    && s.rsc_id == spec.rsc_id
+                    && (spec.action == "stop"
+                        || (s.action == spec.action && s.interval_ms == spec.interval_ms))
+            })
+            .map(|(c, _)| *c)
+            .collect();
+        for call in doomed {
+            self.local.calls.by_call.remove(&call);
+            self.out.push(Output::CancelExec { call });
+        }
+        self.local.calls.next_call += 1;
+        let call = self.local.calls.next_call;
+        self.log(
+            Level::Info,
+            "execd",
+            format!(
+                "Requesting {} on {} (call {call}, transition key {})",
+                spec.operation_key(),
+                self.name,
+                spec.transition_key
+            ),
+        );
+        self.out.push(Output::Exec {
+            call,
+            op: exec_op(&spec),
+        });
+        self.local.calls.by_call.insert(call, spec);
+    }
+
+    /// The daemon ran one of our operations: record it (replicated) and count a failure.
+    pub(crate) fn exec_done(&mut self, call: CallId, outcome: OpOutcome) {
+        let Some(spec) = self.local.calls.by_call.get(&call).cloned() else {
+            self.log(
+                Level::Warning,
+                "execd",
+                format!("result of unknown or cancelled operation call {call} ignored"),
+            );
+            return;
+        };
+        if spec.interval_ms == 0 {
+            self.local.calls.by_call.remove(&call);
+        }
+        if outcome.op_status == crate::outcome::op_status::CANCELLED {
+            return;
+        }
+        self.local.calls.next_record += 1;
+        let record = op_record(&spec, &self.name, &outcome, self.local.calls.next_record);
+        let level = if record.entries.len() > 1 {
+            Level::Warning
+        } else {
+            Level::Notice
+        };
+        self.log(
+            level,
+            "execd",
+            format!(
+                "Result of {} operation for {} on {}: {} ({}){}",
+                spec.action,
+                spec.rsc_id,
+                self.name,
+                outcome.rc,
+                rc_name(outcome.rc),
+                outcome
+                    .exit_reason
+                    .as_deref()
+                    .map(|r| format!(": {r}"))
+                    .unwrap_or_default()
+            ),
+        );
+        let me = self.me.to_string();
+        let name = self.name.clone();
+        if let Err(e) = record.apply_to(&mut self.local.mine, &me, &name) {
+            self.log(
+                Level::Error,
+                "execd",
+                format!("cannot keep our history: {e}"),
+            );
+        }
+        let wire = RecordWire::from(record);
+        let fail_key = wire.is_failure().then(|| {
+            format!(
+                "{}#{}_{}",
+                failcount_rsc(&spec.rsc_id),
+                spec.action,
+                spec.interval_ms
+            )
+        });
+        self.send_op(
+            CibOp::Record {
+                node: name,
+                record: wire,
+                fail_key,
+            },
+            None,
+        );
     }
 }

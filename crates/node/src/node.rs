@@ -263,6 +263,7 @@ impl Node {
                 epoch_s,
                 op,
             } => self.apply_op(sender, boot, origin, epoch_s, op),
+            Body::Exec(e) => self.on_exec(sender, e),
             Body::SyncVersion { .. } | Body::SyncCib { .. } => {}
         }
     }

@@ -12,6 +12,7 @@ use tandem_totem::NodeId;
 use tandem_totem::wire::MAX_PAYLOAD_BYTES;
 
 use crate::cibops::CibOp;
+use crate::controller::OpSpec;
 
 /// The process group every node joins.
 pub const GROUP: &str = "tandem-node";
@@ -42,6 +43,59 @@ pub struct Origin {
     pub req: u64,
 }
 
+/// An operation for node `target` to run, as the DC's controller specified it
+/// ([`OpSpec`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExecMsg {
+    pub target: String,
+    pub rsc_id: String,
+    pub class: String,
+    pub provider: Option<String>,
+    pub kind: String,
+    pub action: String,
+    pub interval_ms: u64,
+    pub timeout_ms: u64,
+    pub params: BTreeMap<String, String>,
+    pub meta: BTreeMap<String, String>,
+    pub transition_key: String,
+    pub target_rc: i32,
+}
+
+impl ExecMsg {
+    pub fn new(target: &str, s: OpSpec) -> ExecMsg {
+        ExecMsg {
+            target: target.to_string(),
+            rsc_id: s.rsc_id,
+            class: s.class,
+            provider: s.provider,
+            kind: s.kind,
+            action: s.action,
+            interval_ms: s.interval_ms,
+            timeout_ms: s.timeout_ms,
+            params: s.params,
+            meta: s.meta,
+            transition_key: s.transition_key,
+            target_rc: s.target_rc,
+        }
+    }
+
+    pub fn into_spec(self) -> OpSpec {
+        OpSpec {
+            rsc_id: self.rsc_id,
+            class: self.class,
+            provider: self.provider,
+            kind: self.kind,
+            action: self.action,
+            interval_ms: self.interval_ms,
+            timeout_ms: self.timeout_ms,
+            params: self.params,
+            meta: self.meta,
+            transition_key: self.transition_key,
+            target_rc: self.target_rc,
+        }
+    }
+}
+
 /// Everything said in the group.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Body {
@@ -53,6 +107,8 @@ pub enum Body {
     },
     /// The round's winner sends its CIB.
     SyncCib { round: Round, xml: String },
+    /// The DC asks a node to run an operation.
+    Exec(ExecMsg),
     /// A replicated CIB change.
     Op {
         origin: Origin,

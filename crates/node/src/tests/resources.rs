@@ -1,0 +1,161 @@
+//! The DC starts, recovers and moves resources, with virtual agents.
+
+use crate::cibops::transient_attr;
+use crate::harness::Harness;
+use crate::{Request, Response};
+
+const CONFIG: &str = r#"<configuration><crm_config><cluster_property_set id="cib-bootstrap-options"><nvpair id="o1" name="stonith-enabled" value="false"/></cluster_property_set></crm_config><nodes/><resources><primitive id="d" class="ocf" provider="heartbeat" type="Dummy"><operations><op id="d-mon" name="monitor" interval="10s" timeout="20s"/></operations></primitive></resources><constraints/></configuration>"#;
+
+fn cluster(n: usize) -> Harness {
+    let mut h = Harness::new(n);
+    h.auto_agents = true;
+    assert!(h.run_until(30_000, |h| h.converged()));
+    h.run_ms(2_000);
+    let v = h.node(1).cib().version;
+    let r = h.call(
+        1,
+        Request::CibCommit {
+            base_admin_epoch: v.admin_epoch,
+            base_epoch: v.epoch,
+            configuration: CONFIG.into(),
+        },
+    );
+    assert!(matches!(r, Response::Committed { .. }), "{r:?}");
+    let ok = h.run_until(30_000, |h| h.where_active("d").len() == 1);
+    assert!(
+        ok,
+        "{}",
+        h.logs
+            .iter()
+            .filter(|l| !l.1.starts_with("TOTEM") && !l.1.starts_with("QUORUM"))
+            .map(|l| format!("{}: {}", l.0, l.1))
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
+    h.run_ms(3_000);
+    h
+}
+
+fn recurring_monitors(h: &Harness, rsc: &str) -> Vec<u32> {
+    h.running
+        .iter()
+        .filter(|r| r.op.rsc_id == rsc && r.op.interval_ms == 10_000)
+        .map(|r| r.node)
+        .collect()
+}
+
+#[test]
+fn the_dc_probes_starts_and_monitors_a_resource_once() {
+    let h = cluster(3);
+    let at = h.where_active("d");
+    assert_eq!(at.len(), 1);
+    // Probes ran everywhere, one start, one recurring monitor where it runs.
+    let probes: Vec<u32> = h
+        .ran
+        .iter()
+        .filter(|r| r.op.action == "monitor" && r.op.interval_ms == 0)
+        .map(|r| r.node)
+        .collect();
+    assert_eq!(probes, vec![1, 2, 3]);
+    let starts: Vec<u32> = h
+        .ran
+        .iter()
+        .filter(|r| r.op.action == "start")
+        .map(|r| r.node)
+        .collect();
+    assert_eq!(starts, at);
+    assert_eq!(recurring_monitors(&h, "d"), at);
+    assert!(h.converged());
+    assert!(!h.node(1).transition_active());
+    // The status section on every node shows it running there.
+    for id in 1..=3 {
+        let cib = h.node(id).cib();
+        let ns = cib
+            .status
+            .nodes
+            .iter()
+            .find(|n| n.id == at[0].to_string())
+            .unwrap();
+        let ops: Vec<String> = ns
+            .resources
+            .iter()
+            .flat_map(|r| r.ops.iter().map(|o| o.id.clone()))
+            .collect();
+        assert_eq!(
+            ops,
+            vec!["d_last_0".to_string(), "d_monitor_10000".to_string()],
+            "on node {id}"
+        );
+    }
+}
+
+#[test]
+fn a_failed_monitor_counts_a_failure_and_restarts_in_place() {
+    let mut h = cluster(3);
+    let at = h.where_active("d")[0];
+    let starts_before = h.ran.iter().filter(|r| r.op.action == "start").count();
+    h.kill_resource(at, "d");
+    assert!(h.run_until(30_000, |h| h.where_active("d") == vec![at]
+        && h.ran.iter().filter(|r| r.op.action == "start").count()
+            == starts_before + 1));
+    h.run_ms(3_000);
+    let name = format!("n{at}");
+    for id in 1..=3 {
+        let doc = h.node(id).cib().document();
+        assert_eq!(
+            transient_attr(doc, &name, "fail-count-d#monitor_10000").as_deref(),
+            Some("1")
+        );
+        assert!(transient_attr(doc, &name, "last-failure-d#monitor_10000").is_some());
+    }
+    // cleanup forgets it (and re-probes).
+    let r = h.call(
+        2,
+        Request::Cleanup {
+            resource: Some("d".into()),
+            node: None,
+        },
+    );
+    assert_eq!(r, Response::Done);
+    h.run_ms(3_000);
+    let doc = h.node(3).cib().document();
+    assert_eq!(
+        transient_attr(doc, &name, "fail-count-d#monitor_10000"),
+        None
+    );
+    assert_eq!(h.where_active("d"), vec![at]);
+    assert!(h.converged());
+}
+
+#[test]
+fn a_crashed_nodes_resource_starts_on_a_survivor() {
+    let mut h = cluster(3);
+    let at = h.where_active("d")[0];
+    h.crash(at);
+    // The crashed node's agents die with it (no fencing in the harness).
+    h.active.retain(|(n, _)| *n != at);
+    assert!(h.run_until(60_000, |h| h.where_active("d").len() == 1));
+    let now = h.where_active("d")[0];
+    assert_ne!(now, at);
+    h.run_ms(3_000);
+    assert!(h.converged());
+    assert_eq!(recurring_monitors(&h, "d"), vec![now]);
+}
+
+#[test]
+fn graceful_shutdown_moves_resources_away_then_exits() {
+    let mut h = cluster(3);
+    let at = h.where_active("d")[0];
+    h.input(at, crate::Input::Shutdown);
+    assert!(h.run_until(60_000, |h| h.exited.contains(&at)));
+    assert_eq!(
+        h.where_active("d"),
+        Vec::<u32>::new(),
+        "stopped before leaving"
+    );
+    h.crash(at); // the daemon exits
+    assert!(h.run_until(60_000, |h| h.where_active("d").len() == 1));
+    let now = h.where_active("d");
+    assert_eq!(now.len(), 1);
+    assert_ne!(now[0], at);
+}
