@@ -32,6 +32,7 @@
 //!
 //! A pure state machine: time comes in as [`Now`]; deadlines are on the monotonic clock.
 
+pub mod failcount;
 pub mod record;
 pub mod spec;
 
@@ -44,7 +45,10 @@ use crate::outcome::op_status as status;
 use tandem_scheduler::Transition;
 use tandem_scheduler::graph::{ActIx, Task};
 
-pub use record::{OpRecord, RecordError, RscOpEntry, is_expected, op_record, timeout_record};
+pub use failcount::{FailCountChange, FailCountUpdate, fail_count_update};
+pub use record::{
+    OpRecord, RecordError, RscOpEntry, fenced, is_expected, is_failure, op_record, timeout_record,
+};
 pub use spec::{OpSpec, ParsedKey, lrm_id, parse_transition_key, transition_key};
 
 use crate::time::Now;
@@ -259,6 +263,37 @@ impl Controller {
         } else {
             run.fail(a);
             run.set_abort(format!("fencing of {node} failed"));
+        }
+        self.advance(now, &mut out);
+        out
+    }
+
+    /// Node `node` (uname) left the membership: its operations in flight will never
+    /// report, so they fail now and the transition aborts (its fencing, if the graph has
+    /// one, stays in flight: that is how such a node is dealt with).
+    pub fn node_left(&mut self, node: &str, now: Now) -> Vec<ControllerOut> {
+        let mut out = Vec::new();
+        let Some(run) = self.run.as_mut() else {
+            return out;
+        };
+        let lost: Vec<ActIx> = run
+            .steps
+            .iter()
+            .filter(|(_, s)| {
+                matches!(s.state, State::InFlight { .. })
+                    && matches!(&s.work, Work::Exec { node: n, .. } if n == node)
+            })
+            .map(|(&a, _)| a)
+            .collect();
+        for &a in &lost {
+            run.fail(a);
+        }
+        if !lost.is_empty() {
+            let what = lost.len();
+            out.push(ControllerOut::Log(format!(
+                "{what} actions in flight on {node} are lost: the node left"
+            )));
+            run.set_abort(format!("node {node} left the cluster"));
         }
         self.advance(now, &mut out);
         out

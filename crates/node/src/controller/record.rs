@@ -98,7 +98,8 @@ pub fn timeout_record(spec: &OpSpec, node: &str, waited_ms: u64, now: Now) -> Op
     build(spec, node, &outcome, -1, ORIGIN_TIMEOUT)
 }
 
-fn is_failure(spec: &OpSpec, outcome: &OpOutcome) -> bool {
+/// Whether the outcome is a failure of `spec` (recorded as `RSC_last_failure_0`).
+pub fn is_failure(spec: &OpSpec, outcome: &OpOutcome) -> bool {
     if is_expected(outcome, spec.target_rc) {
         return false;
     }
@@ -306,4 +307,30 @@ fn node_state(doc: &mut Document, status: NodeId, node_id: &str, uname: &str) ->
     let n = doc.create_element_with("node_state", &[("id", node_id), ("uname", uname)]);
     doc.append_child(status, n);
     n
+}
+
+/// Records that node `node_id` (`uname`) was fenced, as Pacemaker's DC does: its
+/// `node_state` shows it down as expected (`in_ccm="false" crmd="offline" join="down"
+/// expected="down"`), and its resource history and transient attributes are erased —
+/// nothing runs there any more, and it starts afresh when it rejoins.
+pub fn fenced(doc: &mut Document, node_id: &str, uname: &str) -> Result<(), RecordError> {
+    let root = doc.root().ok_or(RecordError::NoRoot)?;
+    let status = child(doc, root, "status", None);
+    let state = node_state(doc, status, node_id, uname);
+    for (k, v) in [
+        ("in_ccm", "false"),
+        ("crmd", "offline"),
+        ("join", "down"),
+        ("expected", "down"),
+    ] {
+        doc.set_attr(state, k, v);
+    }
+    let gone: Vec<NodeId> = doc
+        .elements(state)
+        .filter(|&c| doc.is(c, "lrm") || doc.is(c, "transient_attributes"))
+        .collect();
+    for c in gone {
+        doc.detach(c);
+    }
+    Ok(())
 }

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use tandem_cib::DateTime;
 use tandem_scheduler::digest::node_params;
 use tandem_scheduler::graph::{ActIx, Task};
-use tandem_scheduler::model::{NodeIx, RscIx, World};
+use tandem_scheduler::model::{NodeIx, OnFail, RscIx, World};
 use tandem_scheduler::unpack::ops::rc;
 use tandem_scheduler::{Action, Transition};
 
@@ -169,6 +169,9 @@ fn op_meta(w: &World, r: RscIx, n: NodeIx, act: &Action, target: i32) -> BTreeMa
     if act.task == Task::Monitor && act.interval_ms == 0 {
         put("op_target_rc", target.to_string());
     }
+    if let Some(on_fail) = configured_on_fail(w, r, act) {
+        put("on_fail", on_fail.to_string());
+    }
     put("on_node", w.nodes[n].uname.clone());
     put("on_node_uuid", w.nodes[n].id.clone());
     if let Some(c) = w.clone_of(r)
@@ -202,4 +205,21 @@ fn configured_op_meta(w: &World, r: RscIx, act: &Action) -> BTreeMap<String, Str
                 .collect()
         })
         .unwrap_or_default()
+}
+
+/// The configured `on-fail` of the operation (`CRM_meta_on_fail`), if any.
+fn configured_on_fail(w: &World, r: RscIx, act: &Action) -> Option<&'static str> {
+    let def = w.rscs[r]
+        .ops
+        .iter()
+        .find(|o| o.name == act.task.name() && o.interval_ms == act.interval_ms)?;
+    Some(match def.on_fail? {
+        OnFail::Ignore => "ignore",
+        OnFail::Demote => "demote",
+        OnFail::Restart => "restart",
+        OnFail::Block => "block",
+        OnFail::Stop => "stop",
+        OnFail::Standby => "standby",
+        OnFail::Fence => "fence",
+    })
 }

@@ -43,6 +43,21 @@ fn dummy(id: &str, extra: &str) -> String {
     )
 }
 
+/// Work the controller handed out.
+enum Job {
+    Exec(String, OpSpec),
+    Fence(String, String),
+}
+
+impl Job {
+    fn name(&self) -> String {
+        match self {
+            Job::Exec(node, op) => name(node, op),
+            Job::Fence(node, action) => format!("fence {node} ({action})"),
+        }
+    }
+}
+
 /// A cluster driven by the controller; agents answer with `answer`.
 struct Loop {
     cib: Cib,
@@ -86,21 +101,104 @@ impl Loop {
         }
     }
 
-    fn take(&mut self, out: Vec<ControllerOut>) -> Vec<(String, OpSpec)> {
-        let execs = out
+    fn take(&mut self, out: Vec<ControllerOut>) -> Vec<Job> {
+        let jobs = out
             .iter()
             .filter_map(|o| match o {
-                ControllerOut::Exec { node, op } => Some((node.clone(), op.clone())),
+                ControllerOut::Exec { node, op } => Some(Job::Exec(node.clone(), op.clone())),
+                ControllerOut::Fence { node, action } => {
+                    Some(Job::Fence(node.clone(), action.clone()))
+                }
                 _ => None,
             })
             .collect();
         self.log.extend(out);
-        execs
+        jobs
+    }
+
+    /// Fencing succeeds: the DC records the node as down and forgets its history.
+    fn fence(&mut self, node: &str) -> Vec<Job> {
+        let id = self
+            .cib
+            .config
+            .nodes
+            .iter()
+            .find(|n| n.uname == node)
+            .map(|n| n.id.clone())
+            .unwrap();
+        let mut doc = self.cib.document().clone();
+        fenced(&mut doc, &id, node).unwrap();
+        self.cib = self.cib.successor(doc).unwrap();
+        let out = self.ctl.fence_result(node, true, now(1));
+        self.take(out)
+    }
+
+    /// Counts a failure as the node layer does (attrd).
+    fn count_failure(&mut self, node: &str, op: &OpSpec, o: &OpOutcome) {
+        let fatal = self
+            .cib
+            .config
+            .cluster_options(now(0).date(), &mut Default::default());
+        let Some(u) = fail_count_update(op, o, fatal.start_failure_is_fatal) else {
+            return;
+        };
+        let id = op.meta["on_node_uuid"].clone();
+        let mut doc = self.cib.document().clone();
+        let root = doc.root().unwrap();
+        let status = doc.child_named(root, "status").unwrap();
+        let state = doc
+            .children_named(status, "node_state")
+            .find(|&n| doc.attr(n, "id") == Some(id.as_str()))
+            .unwrap();
+        let ta = match doc.child_named(state, "transient_attributes") {
+            Some(t) => t,
+            None => {
+                let t = doc.create_element_with("transient_attributes", &[("id", &id)]);
+                doc.append_child(state, t);
+                t
+            }
+        };
+        let ia = match doc.child_named(ta, "instance_attributes") {
+            Some(i) => i,
+            None => {
+                let i = doc
+                    .create_element_with("instance_attributes", &[("id", &format!("status-{id}"))]);
+                doc.append_child(ta, i);
+                i
+            }
+        };
+        let current = doc
+            .children_named(ia, "nvpair")
+            .find(|&n| doc.attr(n, "name") == Some(u.count_attr.as_str()));
+        let value = u.change.apply(current.and_then(|n| doc.attr(n, "value")));
+        for (name, value) in [
+            (u.count_attr.clone(), value),
+            (u.last_failure_attr.clone(), EPOCH.to_string()),
+        ] {
+            let nv = doc.create_element_with(
+                "nvpair",
+                &[
+                    ("id", &format!("status-{id}-{name}")),
+                    ("name", &name),
+                    ("value", &value),
+                ],
+            );
+            let old = doc
+                .children_named(ia, "nvpair")
+                .find(|&n| doc.attr(n, "name") == Some(name.as_str()));
+            if let Some(old) = old {
+                doc.detach(old);
+            }
+            doc.append_child(ia, nv);
+        }
+        let _ = node;
+        self.cib = self.cib.successor(doc).unwrap();
     }
 
     /// Records the outcome in the CIB as the executing node would, and reports it.
-    fn complete(&mut self, node: &str, op: &OpSpec, o: &OpOutcome) -> Vec<(String, OpSpec)> {
+    fn complete(&mut self, node: &str, op: &OpSpec, o: &OpOutcome) -> Vec<Job> {
         self.call += 1;
+        self.count_failure(node, op, o);
         let rec = op_record(op, node, o, self.call);
         let node_id = op.meta["on_node_uuid"].clone();
         self.cib = rec.apply_to_cib(&self.cib, &node_id, node).unwrap();
@@ -119,11 +217,16 @@ impl Loop {
         let mut wave = self.take(out);
         let mut waves = Vec::new();
         while !wave.is_empty() {
-            waves.push(wave.iter().map(|(n, op)| name(n, op)).collect());
+            waves.push(wave.iter().map(Job::name).collect());
             let mut next = Vec::new();
-            for (node, op) in wave {
-                let o = answer(&op, &node);
-                next.extend(self.complete(&node, &op, &o));
+            for job in wave {
+                match job {
+                    Job::Exec(node, op) => {
+                        let o = answer(&op, &node);
+                        next.extend(self.complete(&node, &op, &o));
+                    }
+                    Job::Fence(node, _) => next.extend(self.fence(&node)),
+                }
             }
             wave = next;
         }
@@ -584,4 +687,209 @@ fn clone_instance_spec() {
         spec.params.get("state").map(String::as_str),
         Some("/run/web")
     );
+}
+
+#[test]
+fn failed_start_counts_bans_and_recovers_elsewhere() {
+    let mut l = Loop::new(cib(&dummy("a", ""), "", "", ""));
+    let fail_start_on_n1 = |op: &OpSpec, node: &str| {
+        if op.action == "start" && node == "n1" {
+            OpOutcome {
+                exit_reason: Some("cannot create /run/a".to_string()),
+                ..done(1)
+            }
+        } else {
+            done(op.target_rc)
+        }
+    };
+    let waves = l.transition(&fail_start_on_n1);
+    assert_eq!(
+        waves,
+        vec![
+            w(&["a_monitor_0@n1", "a_monitor_0@n2"]),
+            w(&["a_start_0@n1"])
+        ]
+    );
+    assert_eq!(
+        l.finished(),
+        vec![(
+            false,
+            Some(
+                "Transition 1 aborted: a_start_0 on n1 returned rc=1 status=0 (expected rc=0)"
+                    .to_string()
+            )
+        )]
+    );
+    let attrs = &l.cib.status.nodes[0].transient[0].pairs;
+    let names: Vec<(&str, &str)> = attrs
+        .iter()
+        .map(|p| (p.name.as_str(), p.value.as_deref().unwrap_or("")))
+        .collect();
+    assert_eq!(
+        names,
+        vec![
+            ("fail-count-a#start_0", "INFINITY"),
+            ("last-failure-a#start_0", "1700000000")
+        ]
+    );
+    let waves = l.transition(&success);
+    assert_eq!(
+        waves,
+        vec![
+            w(&["a_stop_0@n1"]),
+            w(&["a_start_0@n2"]),
+            w(&["a_monitor_10000@n2"])
+        ]
+    );
+    assert!(l.settled());
+}
+
+#[test]
+fn failed_monitor_increments_and_recovers_in_place() {
+    let mut l = Loop::new(cib(&dummy("a", ""), "", "", ""));
+    l.transition(&success);
+    // The recurring monitor on n1 reports "not running": the node records it with the
+    // monitor's own transition key; it counts once, and the resource restarts in place.
+    let t = schedule(&l.cib, now(0).date());
+    assert!(t.graph.actions.iter().all(|a| !a.in_graph()));
+    let spec = {
+        let first = schedule(&cib(&dummy("a", ""), "", "", ""), now(0).date());
+        let m = (0..first.graph.actions.len())
+            .find(|&a| first.graph.actions[a].in_graph() && first.graph.actions[a].interval_ms > 0)
+            .unwrap();
+        spec::op_spec(&first, m, 1, "1", now(0).date()).unwrap()
+    };
+    l.complete("n1", &spec, &done(7));
+    let monitor_failure = fail_count_update(&spec, &done(7), true).unwrap();
+    assert_eq!(monitor_failure.count_attr, "fail-count-a#monitor_10000");
+    assert_eq!(monitor_failure.change, FailCountChange::Increment);
+    let waves = l.transition(&success);
+    assert_eq!(
+        waves,
+        vec![
+            w(&["a_stop_0@n1"]),
+            w(&["a_start_0@n1"]),
+            w(&["a_monitor_10000@n1"])
+        ]
+    );
+    assert!(l.settled());
+}
+
+#[test]
+fn fencing_a_lost_node_then_recovery_settles() {
+    let status = r#"<node_state id="1" uname="n1" in_ccm="true" crmd="online" join="member" expected="member"><lrm id="1"><lrm_resources><lrm_resource id="fence" class="stonith" type="fence_dummy"><lrm_rsc_op id="fence_last_0" operation_key="fence_start_0" operation="start" transition-key="1:1:0:1" transition-magic="0:0;1:1:0:1" call-id="1" rc-code="0" op-status="0" interval="0" on_node="n1" op-digest="f2317cad3d54cec5d7d7aa7d0bf35cf8"/></lrm_resource><lrm_resource id="a" class="ocf" provider="pacemaker" type="Dummy"><lrm_rsc_op id="a_last_0" operation_key="a_monitor_0" operation="monitor" transition-key="2:1:7:1" transition-magic="0:7;2:1:7:1" call-id="2" rc-code="7" op-status="0" interval="0" on_node="n1"/></lrm_resource></lrm_resources></lrm></node_state><node_state id="2" uname="n2" in_ccm="false" crmd="offline" join="down" expected="member"><lrm id="2"><lrm_resources><lrm_resource id="a" class="ocf" provider="pacemaker" type="Dummy"><lrm_rsc_op id="a_last_0" operation_key="a_start_0" operation="start" transition-key="3:1:0:1" transition-magic="0:0;3:1:0:1" call-id="3" rc-code="0" op-status="0" interval="0" on_node="n2"/></lrm_resource></lrm_resources></lrm></node_state>"#;
+    let resources = format!(
+        r#"<primitive id="fence" class="stonith" type="fence_dummy"/>{}"#,
+        dummy("a", "")
+    );
+    let options = r#"<nvpair id="o-f2" name="stonith-enabled" value="true"/>"#;
+    let text = cib(&resources, "", options, status).to_xml().replace(
+        r#"name="fencing-enabled" value="false""#,
+        r#"name="fencing-enabled" value="true""#,
+    );
+    let mut l = Loop::new(Cib::parse(&text).unwrap());
+    let waves = l.transition(&success);
+    assert_eq!(
+        waves,
+        vec![
+            w(&["fence n2 (reboot)"]),
+            w(&["a_start_0@n1"]),
+            w(&["a_monitor_10000@n1"])
+        ]
+    );
+    assert_eq!(l.finished(), vec![(true, None)]);
+    assert!(l.settled());
+}
+
+#[test]
+fn node_leaving_fails_its_actions_in_flight() {
+    let cib = fresh_group("");
+    let t = schedule(&cib, now(0).date());
+    let mut c = Controller::new("1");
+    let out = c.start(4, &t, now(0));
+    let on_n1: Vec<String> = out
+        .iter()
+        .filter_map(|o| match o {
+            ControllerOut::Exec { node, op } if node == "n1" => Some(op.transition_key.clone()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(on_n1.len(), 3);
+    let out = c.node_left("n2", now(1));
+    assert!(
+        finished_of(&out).is_empty(),
+        "the probes on n1 are still in flight"
+    );
+    for (i, key) in on_n1.iter().enumerate() {
+        let out = c.op_result("n1", key, 7, 0, now(2));
+        assert!(execs(&out).is_empty());
+        if i == 2 {
+            assert_eq!(
+                finished_of(&out),
+                vec![(
+                    false,
+                    Some("Transition 4 aborted: node n2 left the cluster".to_string())
+                )]
+            );
+        }
+    }
+    assert!(c.is_idle());
+}
+
+#[test]
+fn fail_count_rules() {
+    let cib = cib(
+        &dummy(
+            "a",
+            r#"<op id="a-start" name="start" interval="0" on-fail="restart"/>"#,
+        ),
+        "",
+        "",
+        "",
+    );
+    let t = schedule(&cib, now(0).date());
+    let spec_of = |task: Task, interval: u64| {
+        let a = (0..t.graph.actions.len())
+            .find(|&a| {
+                let act = &t.graph.actions[a];
+                act.task == task && act.interval_ms == interval && act.node.is_some() && !act.pseudo
+            })
+            .unwrap();
+        spec::op_spec(&t, a, 1, "1", now(0).date()).unwrap()
+    };
+    let probe = spec_of(Task::Monitor, 0);
+    let start = spec_of(Task::Start, 0);
+    let monitor = spec_of(Task::Monitor, 10_000);
+    // Probes never count; a probe finding the resource is not even a failure.
+    assert_eq!(fail_count_update(&probe, &done(1), true), None);
+    assert!(!is_failure(&probe, &done(0)));
+    assert!(is_failure(&probe, &done(1)));
+    // Starts: INFINITY when start-failure-is-fatal, else one more.
+    assert_eq!(
+        fail_count_update(&start, &done(1), true).map(|u| u.change),
+        Some(FailCountChange::Infinity)
+    );
+    assert_eq!(
+        fail_count_update(&start, &done(1), false).map(|u| u.change),
+        Some(FailCountChange::Increment)
+    );
+    assert_eq!(fail_count_update(&start, &done(0), true), None);
+    assert_eq!(
+        fail_count_update(&monitor, &done(7), true).map(|u| u.change),
+        Some(FailCountChange::Increment)
+    );
+    // A configured on-fail is passed on; on-fail=ignore failures do not count.
+    assert_eq!(start.meta["on_fail"], "restart");
+    let mut ignored = monitor.clone();
+    ignored
+        .meta
+        .insert("on_fail".to_string(), "ignore".to_string());
+    assert_eq!(fail_count_update(&ignored, &done(7), true), None);
+    assert_eq!(FailCountChange::Increment.apply(None), "1");
+    assert_eq!(FailCountChange::Increment.apply(Some("2")), "3");
+    assert_eq!(
+        FailCountChange::Increment.apply(Some("INFINITY")),
+        "INFINITY"
+    );
+    assert_eq!(FailCountChange::Infinity.apply(Some("2")), "INFINITY");
 }
