@@ -9,6 +9,8 @@
 //!  op_result / fence_result ─▶ confirmed (rc == target rc) → dispatch what it enables
 //!                              unexpected → the transition aborts
 //!  timer ─▶ an action in flight longer than its timeout + cluster-delay failed → abort
+//!           (and the DC records it as timed out: ControllerOut::Record)
+//!  node_left ─▶ that node's actions in flight failed → abort
 //!  abort(reason) ─▶ nothing new is dispatched
 //!  ═▶ Finished { complete } once nothing is in flight and nothing more will be dispatched
 //! ```
@@ -179,8 +181,10 @@ impl Controller {
         out
     }
 
-    /// A result recorded for `transition_key` on `node` (uname). Results of other
-    /// transitions are ignored unless they report a failure, which aborts the running one.
+    /// A result recorded for `transition_key` on `node` (uname). A result that is not one
+    /// of this transition's actions in flight (another transition's, another DC's, a later
+    /// result of a confirmed recurring monitor) is ignored unless it reports a failure,
+    /// which aborts the running transition: the scheduler must see it.
     pub fn op_result(
         &mut self,
         node: &str,
@@ -232,7 +236,7 @@ impl Controller {
             }
             None if !expected && !cancelled => {
                 run.set_abort(format!(
-                    "an operation of another transition ({transition_key}) failed on {node} (rc={rc} status={op_status})"
+                    "an operation outside this transition failed on {node} ({transition_key}: rc={rc} status={op_status})"
                 ));
             }
             _ => {}

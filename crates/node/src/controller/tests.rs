@@ -604,7 +604,7 @@ fn results_of_other_transitions_and_nodes() {
                 done,
                 vec![(
                     false,
-                    Some("Transition 2 aborted: an operation of another transition (4:1:0:1) failed on n1 (rc=1 status=0)".to_string())
+                    Some("Transition 2 aborted: an operation outside this transition failed on n1 (4:1:0:1: rc=1 status=0)".to_string())
                 )]
             );
         }
