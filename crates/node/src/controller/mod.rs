@@ -55,6 +55,9 @@ pub use spec::{OpSpec, ParsedKey, lrm_id, parse_transition_key, transition_key};
 
 use crate::time::Now;
 
+/// `fencing-max-attempts` when not set (Pacemaker's default).
+pub const DEFAULT_FENCING_MAX_ATTEMPTS: u32 = 10;
+
 /// What the controller asks of the node layer.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ControllerOut {
@@ -140,6 +143,9 @@ struct Run {
     cluster_delay_ms: u64,
     abort: Option<String>,
     armed: Option<u64>,
+    fencing_max_attempts: u32,
+    /// Aborted because fencing failed too often.
+    give_up: bool,
 }
 
 /// Executes transitions on the DC, one at a time.
@@ -147,6 +153,10 @@ struct Run {
 pub struct Controller {
     dc_uuid: String,
     run: Option<Run>,
+    /// Failed fencing attempts per target since its last successful fencing.
+    fence_failures: BTreeMap<String, u32>,
+    /// The last transition gave up on fencing (see [`Controller::retry_wanted`]).
+    gave_up: bool,
 }
 
 impl Controller {
@@ -155,12 +165,22 @@ impl Controller {
         Controller {
             dc_uuid: dc_uuid.to_string(),
             run: None,
+            fence_failures: BTreeMap::new(),
+            gave_up: false,
         }
     }
 
     /// No transition is being executed.
     pub fn is_idle(&self) -> bool {
         self.run.is_none()
+    }
+
+    /// After a transition ended: whether the DC should recompute at once. Not when it was
+    /// aborted because fencing a node failed `fencing-max-attempts` times in a row: then,
+    /// as Pacemaker, the DC waits for something else to change (a CIB update, a node
+    /// joining, the recheck timer) before it tries again.
+    pub fn retry_wanted(&self) -> bool {
+        !self.gave_up
     }
 
     /// The id of the transition being executed.
@@ -172,6 +192,7 @@ impl Controller {
     /// node layer starts a new one only once the controller is idle.
     pub fn start(&mut self, id: u64, t: &Transition, now: Now) -> Vec<ControllerOut> {
         let run = Run::new(id, t, &self.dc_uuid, now);
+        self.gave_up = false;
         let mut out = vec![ControllerOut::Log(format!(
             "Transition {id}: {} actions to execute",
             run.steps.len()
@@ -262,11 +283,22 @@ impl Controller {
             return out;
         };
         if ok {
+            self.fence_failures.remove(node);
             run.confirm(a);
             out.push(ControllerOut::Log(format!("Fencing of {node} confirmed")));
         } else {
+            let failures = self.fence_failures.entry(node.to_string()).or_insert(0);
+            *failures += 1;
             run.fail(a);
-            run.set_abort(format!("fencing of {node} failed"));
+            let max = run.fencing_max_attempts;
+            if *failures >= max && run.abort.is_none() {
+                run.give_up = true;
+                run.set_abort(format!(
+                    "fencing of {node} failed {failures} times (fencing-max-attempts={max}): giving up until something else changes"
+                ));
+            } else {
+                run.set_abort(format!("fencing of {node} failed"));
+            }
         }
         self.advance(now, &mut out);
         out
@@ -343,6 +375,7 @@ impl Controller {
         run.dispatch(now, out);
         if run.in_flight == 0 && (run.abort.is_some() || run.ready.is_empty()) {
             let run = self.run.take().expect("checked above");
+            self.gave_up = run.give_up;
             run.finish(out);
             return;
         }
@@ -454,6 +487,14 @@ impl Run {
             cluster_delay_ms: t.options.cluster_delay_ms,
             abort: None,
             armed: None,
+            fencing_max_attempts: t
+                .options
+                .raw
+                .get("fencing-max-attempts")
+                .and_then(|v| v.trim().parse().ok())
+                .filter(|&n| n > 0)
+                .unwrap_or(DEFAULT_FENCING_MAX_ATTEMPTS),
+            give_up: false,
         }
     }
 

@@ -978,3 +978,75 @@ fn scheduler_goldens_execute_and_settle() {
         "{executed} actions: the summaries were read"
     );
 }
+
+#[test]
+fn fencing_gives_up_after_max_attempts() {
+    let status = r#"<node_state id="1" uname="n1" in_ccm="true" crmd="online" join="member" expected="member"/><node_state id="2" uname="n2" in_ccm="false" crmd="offline" join="down" expected="member"/>"#;
+    let resources = r#"<primitive id="fence" class="stonith" type="fence_dummy"/>"#;
+    let options = r#"<nvpair id="o-m" name="fencing-max-attempts" value="2"/>"#;
+    let text = cib(resources, "", options, status).to_xml().replace(
+        r#"name="fencing-enabled" value="false""#,
+        r#"name="fencing-enabled" value="true""#,
+    );
+    let cib = Cib::parse(&text).unwrap();
+    let t = schedule(&cib, now(0).date());
+    let mut c = Controller::new("1");
+    let attempt = |c: &mut Controller, id: u64| {
+        let out = c.start(id, &t, now(0));
+        let fences: Vec<&ControllerOut> = out
+            .iter()
+            .filter(|o| matches!(o, ControllerOut::Fence { .. }))
+            .collect();
+        assert_eq!(
+            fences,
+            vec![&ControllerOut::Fence {
+                node: "n2".to_string(),
+                action: "reboot".to_string()
+            }]
+        );
+        // The fence device's probe (then its start) on n1 run alongside; they succeed.
+        let mut all = out.clone();
+        let mut done_keys = Vec::new();
+        all.extend(c.fence_result("n2", false, now(1)));
+        loop {
+            let next = all.iter().find_map(|o| match o {
+                ControllerOut::Exec { node, op } if !done_keys.contains(&op.transition_key) => {
+                    Some((node.clone(), op.transition_key.clone(), op.target_rc))
+                }
+                _ => None,
+            });
+            let Some((node, key, rc)) = next else { break };
+            done_keys.push(key.clone());
+            all.extend(c.op_result(&node, &key, rc, 0, now(2)));
+        }
+        let out = all;
+        finished_of(&out)
+    };
+    assert_eq!(
+        attempt(&mut c, 1),
+        vec![(
+            false,
+            Some("Transition 1 aborted: fencing of n2 failed".to_string())
+        )]
+    );
+    assert!(c.retry_wanted());
+    assert_eq!(
+        attempt(&mut c, 2),
+        vec![(
+            false,
+            Some("Transition 2 aborted: fencing of n2 failed 2 times (fencing-max-attempts=2): giving up until something else changes".to_string())
+        )]
+    );
+    assert!(!c.retry_wanted());
+    // A later success starts the count afresh.
+    c.start(3, &t, now(0));
+    assert!(c.retry_wanted());
+    c.fence_result("n2", true, now(1));
+    assert_eq!(
+        attempt(&mut c, 4),
+        vec![(
+            false,
+            Some("Transition 4 aborted: fencing of n2 failed".to_string())
+        )]
+    );
+}
