@@ -3,8 +3,10 @@
 
 #![allow(clippy::unwrap_used)]
 
+use std::collections::BTreeSet;
+
 use tandem_cib::Cib;
-use tandem_scheduler::schedule;
+use tandem_scheduler::{Transition, schedule};
 
 use super::*;
 use crate::OpOutcome;
@@ -1049,4 +1051,139 @@ fn fencing_gives_up_after_max_attempts() {
             Some("Transition 4 aborted: fencing of n2 failed".to_string())
         )]
     );
+}
+
+/// A small deterministic generator for the shuffled-completion test (tests only).
+struct Lcg(u64);
+
+impl Lcg {
+    fn below(&mut self, n: usize) -> usize {
+        self.0 = self
+            .0
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        ((self.0 >> 33) as usize) % n
+    }
+}
+
+/// The non-pseudo in-graph actions `a` waits for, looking through pseudo actions.
+fn real_inputs(t: &Transition, a: ActIx) -> BTreeSet<ActIx> {
+    let g = &t.graph;
+    let mut out = BTreeSet::new();
+    for &e in &g.by_then[a] {
+        let f = g.edges[e].first;
+        if !g.actions[f].in_graph() {
+            continue;
+        }
+        if g.actions[f].pseudo {
+            out.extend(real_inputs(t, f));
+        } else {
+            out.insert(f);
+        }
+    }
+    out
+}
+
+fn with_batch_limit(cib: &Cib, limit: usize) -> Cib {
+    let mut doc = cib.document().clone();
+    let root = doc.root().unwrap();
+    let set = doc
+        .descend(
+            root,
+            &["configuration", "crm_config", "cluster_property_set"],
+        )
+        .unwrap();
+    let nv = doc.create_element_with(
+        "nvpair",
+        &[
+            ("id", "test-batch-limit"),
+            ("name", "batch-limit"),
+            ("value", &limit.to_string()),
+        ],
+    );
+    doc.append_child(set, nv);
+    Cib::from_document(doc).unwrap()
+}
+
+/// Results arriving in any order: an action is never dispatched before everything it is
+/// ordered after has completed, no more than batch-limit actions are ever in flight, the
+/// transition completes, and the cluster settles.
+#[test]
+fn shuffled_results_respect_orderings_and_batch_limit() {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../scheduler/tests/golden");
+    let mut cases: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "xml"))
+        .collect();
+    cases.sort();
+    let mut rng = Lcg(7);
+    let mut runs = 0;
+    for case in &cases {
+        let name = case.file_name().unwrap().to_string_lossy().to_string();
+        let base = Cib::parse(&std::fs::read_to_string(case).unwrap()).unwrap();
+        for round in 0..8 {
+            let limit = round % 4; // 0 = no limit
+            let cib = if limit == 0 {
+                base.clone()
+            } else {
+                with_batch_limit(&base, limit)
+            };
+            let t = schedule(&cib, now(0).date());
+            let mut l = Loop::new(cib);
+            let mut in_flight: Vec<(ActIx, Job)> = Vec::new();
+            let mut completed: BTreeSet<ActIx> = BTreeSet::new();
+            let ix_of = |job: &Job| -> ActIx {
+                match job {
+                    Job::Exec(_, op) => parse_transition_key(&op.transition_key).unwrap().action,
+                    Job::Fence(node, _) => (0..t.graph.actions.len())
+                        .find(|&a| {
+                            let act = &t.graph.actions[a];
+                            act.task == Task::Fence
+                                && act.node.map(|n| t.world.nodes[n].uname.as_str())
+                                    == Some(node.as_str())
+                        })
+                        .unwrap(),
+                }
+            };
+            let out = l.ctl.start(1, &t, now(0));
+            let mut fresh = l.take(out);
+            loop {
+                for job in fresh.drain(..) {
+                    let a = ix_of(&job);
+                    let missing: Vec<ActIx> =
+                        real_inputs(&t, a).difference(&completed).copied().collect();
+                    assert!(
+                        missing.is_empty(),
+                        "{name}: {a} dispatched before {missing:?}"
+                    );
+                    in_flight.push((a, job));
+                }
+                if limit > 0 {
+                    assert!(
+                        in_flight.len() <= limit,
+                        "{name}: {} in flight",
+                        in_flight.len()
+                    );
+                }
+                if in_flight.is_empty() {
+                    break;
+                }
+                let (a, job) = in_flight.remove(rng.below(in_flight.len()));
+                completed.insert(a);
+                fresh = match job {
+                    Job::Exec(node, op) => l.complete(&node, &op, &done(op.target_rc)),
+                    Job::Fence(node, _) => l.fence(&node),
+                };
+            }
+            assert_eq!(l.finished(), vec![(true, None)], "{name}");
+            let in_graph = (0..t.graph.actions.len())
+                .filter(|&a| t.graph.actions[a].in_graph() && !t.graph.actions[a].pseudo)
+                .count();
+            assert_eq!(completed.len(), in_graph, "{name}: every action ran once");
+            assert!(l.settled(), "{name}");
+            runs += 1;
+        }
+    }
+    assert_eq!(runs, cases.len() * 8);
 }
