@@ -1187,3 +1187,45 @@ fn shuffled_results_respect_orderings_and_batch_limit() {
     }
     assert_eq!(runs, cases.len() * 8);
 }
+
+/// The tutorial's standby round trip: the group leaves a node put in standby, and with
+/// stickiness stays where it is when the node comes back.
+#[test]
+fn standby_moves_the_group_and_online_does_not_fail_back() {
+    let group = format!(
+        r#"<group id="g">{}{}{}</group>"#,
+        dummy("a", ""),
+        dummy("b", ""),
+        dummy("c", "")
+    );
+    let sticky = cib(&group, "", "", "").to_xml().replace(
+        "<constraints/>",
+        r#"<constraints/><rsc_defaults><meta_attributes id="rd"><nvpair id="rd-s" name="resource-stickiness" value="100"/></meta_attributes></rsc_defaults>"#,
+    );
+    let mut l = Loop::new(Cib::parse(&sticky).unwrap());
+    l.transition(&success);
+    assert!(l.settled());
+    let standby = r#"<node id="1" uname="n1"><instance_attributes id="n1-ia"><nvpair id="n1-standby" name="standby" value="on"/></instance_attributes></node>"#;
+    let text = l
+        .cib
+        .to_xml()
+        .replace(r#"<node id="1" uname="n1"/>"#, standby);
+    l.cib = Cib::parse(&text).unwrap();
+    let waves = l.transition(&success);
+    assert_eq!(
+        waves,
+        vec![
+            w(&["c_stop_0@n1"]),
+            w(&["b_stop_0@n1"]),
+            w(&["a_stop_0@n1"]),
+            w(&["a_start_0@n2"]),
+            w(&["a_monitor_10000@n2", "b_start_0@n2"]),
+            w(&["b_monitor_10000@n2", "c_start_0@n2"]),
+            w(&["c_monitor_10000@n2"]),
+        ]
+    );
+    assert!(l.settled());
+    let text = l.cib.to_xml().replace(r#"value="on""#, r#"value="off""#);
+    l.cib = Cib::parse(&text).unwrap();
+    assert!(l.settled(), "back online, nothing fails back");
+}
