@@ -242,9 +242,15 @@ impl OpRecord {
             }
         };
         if self.drop_recurring {
+            // The last failure stays on record (until a cleanup) even when it was a
+            // recurring monitor's.
+            let failure_id = format!("{}_last_failure_0", self.rsc_id);
             let recurring: Vec<NodeId> = doc
                 .children_named(lr, "lrm_rsc_op")
-                .filter(|&o| doc.attr(o, "interval").is_some_and(|i| i.trim() != "0"))
+                .filter(|&o| {
+                    doc.attr(o, "interval").is_some_and(|i| i.trim() != "0")
+                        && doc.attr(o, "id") != Some(failure_id.as_str())
+                })
                 .collect();
             for o in recurring {
                 doc.detach(o);

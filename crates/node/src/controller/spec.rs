@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use tandem_cib::DateTime;
 use tandem_scheduler::digest::node_params;
 use tandem_scheduler::graph::{ActIx, Task};
-use tandem_scheduler::model::{NodeIx, OnFail, RscIx, World};
+use tandem_scheduler::model::{NodeIx, OnFail, OpDef, RscIx, World};
 use tandem_scheduler::unpack::ops::rc;
 use tandem_scheduler::{Action, Transition};
 
@@ -143,14 +143,18 @@ fn op_params(
     now: DateTime,
 ) -> BTreeMap<String, String> {
     let mut params = node_params(w, r, n, now);
-    if let Some(def) = w.rscs[r]
-        .ops
-        .iter()
-        .find(|o| o.name == action && o.interval_ms == interval_ms)
-    {
+    if let Some(def) = op_def(w, r, action, interval_ms) {
         params.extend(def.params.clone());
     }
     params
+}
+
+/// The configured operation `name` with `interval_ms`, if any.
+fn op_def<'w>(w: &'w World, r: RscIx, name: &str, interval_ms: u64) -> Option<&'w OpDef> {
+    w.rscs[r]
+        .ops
+        .iter()
+        .find(|o| o.name == name && o.interval_ms == interval_ms)
 }
 
 fn op_meta(w: &World, r: RscIx, n: NodeIx, act: &Action, target: i32) -> BTreeMap<String, String> {
@@ -194,10 +198,7 @@ fn op_meta(w: &World, r: RscIx, n: NodeIx, act: &Action, target: i32) -> BTreeMa
 /// Meta-attributes of the configured operation (its `meta_attributes`), passed on like
 /// Pacemaker passes them (`-` becomes `_`: `CRM_meta_on_fail`).
 fn configured_op_meta(w: &World, r: RscIx, act: &Action) -> BTreeMap<String, String> {
-    w.rscs[r]
-        .ops
-        .iter()
-        .find(|o| o.name == act.task.name() && o.interval_ms == act.interval_ms)
+    op_def(w, r, act.task.name(), act.interval_ms)
         .map(|o| {
             o.meta
                 .iter()
@@ -209,10 +210,7 @@ fn configured_op_meta(w: &World, r: RscIx, act: &Action) -> BTreeMap<String, Str
 
 /// The configured `on-fail` of the operation (`CRM_meta_on_fail`), if any.
 fn configured_on_fail(w: &World, r: RscIx, act: &Action) -> Option<&'static str> {
-    let def = w.rscs[r]
-        .ops
-        .iter()
-        .find(|o| o.name == act.task.name() && o.interval_ms == act.interval_ms)?;
+    let def = op_def(w, r, act.task.name(), act.interval_ms)?;
     Some(match def.on_fail? {
         OnFail::Ignore => "ignore",
         OnFail::Demote => "demote",

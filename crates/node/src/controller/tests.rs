@@ -775,6 +775,20 @@ fn failed_monitor_increments_and_recovers_in_place() {
         ]
     );
     assert!(l.settled());
+    // The failure stays on record for "Failed Resource Actions" until a cleanup.
+    let n1: Vec<(String, i32)> = l.cib.status.nodes[0].resources[0]
+        .ops
+        .iter()
+        .map(|o| (o.id.clone(), o.rc_code))
+        .collect();
+    assert_eq!(
+        n1,
+        vec![
+            ("a_last_0".to_string(), 0),
+            ("a_last_failure_0".to_string(), 7),
+            ("a_monitor_10000".to_string(), 0)
+        ]
+    );
 }
 
 #[test]
