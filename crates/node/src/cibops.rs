@@ -13,7 +13,7 @@ use tandem_cib::{Cib, NO_STONITH, Severity, verify_at};
 use tandem_totem::NodeId;
 use tandem_xml::{Document, NodeId as XmlId};
 
-use crate::controller::{OpRecord, RscOpEntry};
+use crate::controller::{FailCountChange, FailCountUpdate, OpRecord, RscOpEntry};
 
 /// A node's membership flags as the DC writes them into its `node_state`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -84,6 +84,25 @@ impl RecordWire {
     }
 }
 
+/// A [`FailCountUpdate`] on the wire.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FailWire {
+    pub count_attr: String,
+    pub last_failure_attr: String,
+    /// Set to INFINITY (else add one).
+    pub infinity: bool,
+}
+
+impl From<FailCountUpdate> for FailWire {
+    fn from(u: FailCountUpdate) -> FailWire {
+        FailWire {
+            count_attr: u.count_attr,
+            last_failure_attr: u.last_failure_attr,
+            infinity: u.change == FailCountChange::Infinity,
+        }
+    }
+}
+
 /// One replicated change.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum CibOp {
@@ -105,11 +124,11 @@ pub enum CibOp {
         node: Option<String>,
     },
     /// An operation result recorded by the node that ran it (or a timeout the DC
-    /// records); `fail_key` (`RSC#ACTION_INTERVAL`) when it counts as a failure.
+    /// records), with the fail-count change it calls for.
     Record {
         node: String,
         record: RecordWire,
-        fail_key: Option<String>,
+        fail: Option<FailWire>,
     },
     /// A node's own executor history after a sync (`lrm` element; `None`: empty), and on
     /// its first report since it started, its transient attributes cleared.
@@ -170,17 +189,13 @@ pub fn apply(cib: &Cib, op: &CibOp, ctx: &Ctx<'_>) -> Result<Cib, String> {
             }
             cleanup_doc(&mut doc, resource.as_deref(), node.as_deref());
         }
-        CibOp::Record {
-            node,
-            record,
-            fail_key,
-        } => {
+        CibOp::Record { node, record, fail } => {
             let id = node_id(cib, ctx.names, node)?;
             OpRecord::from(record.clone())
                 .apply_to(&mut doc, &id, node)
                 .map_err(|e| e.to_string())?;
-            if let Some(key) = fail_key {
-                count_failure(&mut doc, &id, node, key, ctx.epoch_s);
+            if let Some(f) = fail {
+                count_failure(&mut doc, &id, node, f, ctx.epoch_s);
             }
         }
         CibOp::History { node, lrm, fresh } => {
@@ -300,19 +315,21 @@ fn attr_value(doc: &Document, id: &str, name: &str) -> Option<String> {
         .and_then(|n| doc.attr(n, "value").map(str::to_string))
 }
 
-fn count_failure(doc: &mut Document, id: &str, uname: &str, key: &str, epoch_s: i64) {
-    let name = format!("fail-count-{key}");
-    let count = attr_value(doc, id, &name)
-        .and_then(|v| v.parse::<u64>().ok())
-        .unwrap_or(0)
-        .saturating_add(1);
+fn count_failure(doc: &mut Document, id: &str, uname: &str, f: &FailWire, epoch_s: i64) {
+    let current = attr_value(doc, id, &f.count_attr);
+    let change = if f.infinity {
+        FailCountChange::Infinity
+    } else {
+        FailCountChange::Increment
+    };
+    let count = change.apply(current.as_deref());
     set_attrs(
         doc,
         id,
         uname,
         &[
-            (name, Some(count.to_string())),
-            (format!("last-failure-{key}"), Some(epoch_s.to_string())),
+            (f.count_attr.clone(), Some(count)),
+            (f.last_failure_attr.clone(), Some(epoch_s.to_string())),
         ],
     );
 }

@@ -9,8 +9,8 @@
 use tandem_totem::{Level, NodeId};
 
 use crate::Node;
-use crate::cibops::{CibOp, NodeRow, RecordWire};
-use crate::controller::{Controller, ControllerOut};
+use crate::cibops::{CibOp, FailWire, NodeRow, RecordWire};
+use crate::controller::{Controller, ControllerOut, OpRecord};
 use crate::types::NodeTimer;
 use crate::wire::{Body, ExecMsg};
 
@@ -62,9 +62,25 @@ impl Node {
         self.dc == Some(self.me) && self.sync.is_done()
     }
 
-    /// A new round started: the running transition stops dispatching (the DC may change).
-    pub(crate) fn dc_round_started(&mut self) {
+    /// A new round started: operations in flight on departed nodes are lost, and the
+    /// running transition stops dispatching (the DC may change).
+    pub(crate) fn dc_round_started(&mut self, departed: &[NodeId]) {
+        for d in departed {
+            let name = self.uname(*d);
+            let now = self.now;
+            if let Some(c) = self.dc_state.controller.as_mut() {
+                let outs = c.node_left(&name, now);
+                self.controller_outs(outs);
+            }
+        }
         self.request_schedule("the cluster membership changed");
+    }
+
+    pub(crate) fn start_failure_is_fatal(&self) -> bool {
+        self.cib
+            .config
+            .cluster_options(self.now.date(), &mut Default::default())
+            .start_failure_is_fatal
     }
 
     /// The round ended (the DC is chosen): the DC writes membership and quorum, and
@@ -321,26 +337,12 @@ impl Node {
                     }
                 }
                 ControllerOut::Record { node, record, .. } => {
-                    let wire = RecordWire::from(record);
-                    let fail_key = wire.is_failure().then(|| {
-                        let e = wire
-                            .entries
-                            .first()
-                            .map(|e| e.1.clone())
-                            .unwrap_or_default();
-                        let get = |k: &str| {
-                            e.iter()
-                                .find(|(n, _)| n == k)
-                                .map(|(_, v)| v.clone())
-                                .unwrap_or_default()
-                        };
-                        format!("{}#{}_{}", wire.rsc_id, get("operation"), get("interval"))
-                    });
+                    let fail = timeout_fail(&record, self.start_failure_is_fatal());
                     self.send_op(
                         CibOp::Record {
                             node,
-                            record: wire,
-                            fail_key,
+                            record: RecordWire::from(record),
+                            fail,
                         },
                         None,
                     );
@@ -370,7 +372,12 @@ impl Node {
                 "controller",
                 format!("Transition {id} aborted: {why}"),
             );
-            if self.dc_state.pending.is_none() {
+            let retry = self
+                .dc_state
+                .controller
+                .as_ref()
+                .is_none_or(Controller::retry_wanted);
+            if retry && self.dc_state.pending.is_none() {
                 self.dc_state.pending = Some(why);
             }
         }
@@ -404,4 +411,31 @@ impl Node {
             .as_ref()
             .is_some_and(|c| !c.is_idle())
     }
+}
+
+/// The fail-count change of an operation the DC records as timed out (Pacemaker's rules,
+/// from the record's operation and interval).
+fn timeout_fail(record: &OpRecord, start_failure_is_fatal: bool) -> Option<FailWire> {
+    let entry = record.entries.first()?;
+    let get = |k: &str| {
+        entry
+            .attrs
+            .iter()
+            .find(|(n, _)| n == k)
+            .map(|(_, v)| v.as_str())
+    };
+    let op = get("operation")?;
+    let interval: u64 = get("interval").and_then(|v| v.parse().ok()).unwrap_or(0);
+    let infinity = match (op, interval) {
+        ("start", 0) => start_failure_is_fatal,
+        ("stop", 0) => true,
+        ("promote" | "demote", 0) | (_, 1..) => false,
+        _ => return None,
+    };
+    let key = format!("{}#{op}_{interval}", record.rsc_id);
+    Some(FailWire {
+        count_attr: format!("fail-count-{key}"),
+        last_failure_attr: format!("last-failure-{key}"),
+        infinity,
+    })
 }

@@ -6,8 +6,8 @@ use std::collections::BTreeMap;
 use tandem_totem::{Level, NodeId};
 use tandem_xml::Document;
 
-use crate::cibops::{CibOp, RecordWire};
-use crate::controller::{OpSpec, op_record};
+use crate::cibops::{CibOp, FailWire, RecordWire};
+use crate::controller::{OpSpec, fail_count_update, op_record};
 use crate::types::{CallId, ExecOp, NodeTimer, Output};
 use crate::wire::ExecMsg;
 use crate::{Node, OpOutcome};
@@ -128,14 +128,6 @@ pub struct Calls {
     next_call: CallId,
     /// `call-id` of the records this node writes (Pacemaker's executor call counter).
     next_record: i64,
-}
-
-/// The resource of a clone instance id `RSC:N` (fail counts are per resource).
-fn failcount_rsc(rsc_id: &str) -> &str {
-    match rsc_id.rsplit_once(':') {
-        Some((base, n)) if n.bytes().all(|b| b.is_ascii_digit()) => base,
-        _ => rsc_id,
-    }
 }
 
 fn exec_op(s: &OpSpec) -> ExecOp {
@@ -275,20 +267,17 @@ impl Node {
                 format!("cannot keep our history: {e}"),
             );
         }
-        let wire = RecordWire::from(record);
-        let fail_key = wire.is_failure().then(|| {
-            format!(
-                "{}#{}_{}",
-                failcount_rsc(&spec.rsc_id),
-                spec.action,
-                spec.interval_ms
-            )
-        });
+        let fatal = self
+            .cib
+            .config
+            .cluster_options(self.now.date(), &mut Default::default())
+            .start_failure_is_fatal;
+        let fail = fail_count_update(&spec, &outcome, fatal).map(FailWire::from);
         self.send_op(
             CibOp::Record {
                 node: name,
-                record: wire,
-                fail_key,
+                record: RecordWire::from(record),
+                fail,
             },
             None,
         );

@@ -409,6 +409,11 @@ impl Node {
             .and_then(cibops::parse_ctime)
             .map(|epoch_s| LastChange {
                 epoch_s,
+                user: self
+                    .cib
+                    .root_attr("update-user")
+                    .unwrap_or_default()
+                    .to_string(),
                 client: self
                     .cib
                     .root_attr("update-client")
@@ -445,6 +450,12 @@ impl Node {
 
     /// The group's members changed: a new sync round starts.
     fn on_group(&mut self, members: Vec<NodeId>) {
+        let departed: Vec<NodeId> = self
+            .members
+            .iter()
+            .copied()
+            .filter(|m| !members.contains(m))
+            .collect();
         self.members = members.clone();
         self.reasm.retain_members(&members);
         if !members.contains(&self.me) {
@@ -456,7 +467,7 @@ impl Node {
             members,
         };
         self.drop_held();
-        self.dc_round_started();
+        self.dc_round_started(&departed);
         self.start_round(round);
     }
 

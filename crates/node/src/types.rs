@@ -77,6 +77,7 @@ pub enum Request {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LastChange {
     pub epoch_s: i64,
+    pub user: String,
     pub client: String,
     pub origin_node: String,
 }
