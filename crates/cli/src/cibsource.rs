@@ -6,7 +6,6 @@
 //! file byte-for-byte as it was.
 
 use std::fs;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
@@ -113,32 +112,9 @@ pub fn load_file(path: &Path) -> anyhow::Result<Cib> {
     })
 }
 
-/// Writes `bytes` to `path` so that the file is either entirely old or entirely new.
+/// Writes `bytes` to `path` so that the file is either entirely old or entirely new
+/// ([`tandem_daemon::durable`]).
 pub fn write_atomically(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    let name = path
-        .file_name()
-        .with_context(|| format!("{} is not a file path", path.display()))?;
-    let tmp = dir.join(format!(
-        ".{}.tmp-{}",
-        name.to_string_lossy(),
-        std::process::id()
-    ));
-    let result = (|| -> std::io::Result<()> {
-        let mut f = fs::File::create(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
-        if let Ok(old) = fs::metadata(path) {
-            fs::set_permissions(&tmp, old.permissions())?;
-        }
-        fs::rename(&tmp, path)?;
-        fs::File::open(&dir)?.sync_all()
-    })();
-    if result.is_err() {
-        let _ = fs::remove_file(&tmp);
-    }
-    result.with_context(|| format!("cannot write CIB file {}", path.display()))
+    tandem_daemon::durable::write_atomically(path, bytes)
+        .with_context(|| format!("cannot write CIB file {}", path.display()))
 }

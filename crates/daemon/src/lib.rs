@@ -11,7 +11,7 @@
 //! The daemon owns sockets, the clock, files and the log; every decision is made by
 //! [`tandem_totem::Totem`]. Paths (config, authkey, state and run directories) are all
 //! options, so several daemons run side by side on 127.0.0.x for tests and demos. The
-//! local IPC protocol is in [`ipc`].
+//! local IPC protocol is in [`ipc`]; the CIB on disk in [`cibstore`].
 //!
 //! ```no_run
 //! use tandem_daemon::DaemonOptions;
@@ -29,6 +29,8 @@
 #![allow(clippy::disallowed_methods, clippy::disallowed_types)]
 
 mod bench;
+pub mod cibstore;
+pub mod durable;
 pub mod ipc;
 mod logger;
 mod run;

@@ -160,16 +160,11 @@ fn find_me(
     }
 }
 
-/// Records the highest ring sequence durably: temp file, fsync, rename.
+/// Records the highest ring sequence durably (see [`crate::durable`]).
 pub fn persist_ring_seq(path: &Path, seq: u64) -> std::io::Result<()> {
-    use std::io::Write;
-    let tmp = path.with_extension("tmp");
-    let mut f = std::fs::File::create(&tmp)?;
-    writeln!(f, "{seq}")?;
-    f.sync_all()?;
-    std::fs::rename(&tmp, path)?;
-    if let Some(dir) = path.parent() {
-        std::fs::File::open(dir)?.sync_all()?;
-    }
-    Ok(())
+    crate::durable::replace_via(
+        &path.with_extension("tmp"),
+        path,
+        format!("{seq}\n").as_bytes(),
+    )
 }
