@@ -17,11 +17,9 @@ pub const MAX_CIB_FILE_BYTES: u64 = 512 * 1024 * 1024;
 /// The CIB a command works on.
 #[derive(Clone, Debug)]
 pub enum CibSource {
-    /// A CIB file; `run_dir` is still where the local daemon would answer (commands that
-    /// need the running cluster whatever the CIB say where they looked).
+    /// A CIB file.
     File {
         path: PathBuf,
-        run_dir: PathBuf,
     },
     Live {
         run_dir: PathBuf,
@@ -33,18 +31,10 @@ impl CibSource {
         match cib_file {
             Some(p) => CibSource::File {
                 path: p.to_path_buf(),
-                run_dir: run_dir.to_path_buf(),
             },
             None => CibSource::Live {
                 run_dir: run_dir.to_path_buf(),
             },
-        }
-    }
-
-    /// The run directory of the local daemon.
-    pub fn run_dir(&self) -> &Path {
-        match self {
-            CibSource::File { run_dir, .. } | CibSource::Live { run_dir } => run_dir,
         }
     }
 
@@ -56,12 +46,87 @@ impl CibSource {
         }
     }
 
-    /// Replaces the stored CIB with `cib`.
-    pub fn store(&self, cib: &Cib) -> anyhow::Result<()> {
+    /// Replaces the stored CIB, read as `base`, with `new`. Refused (nothing written) if
+    /// the stored CIB is no longer at `base`'s version: someone else changed it meanwhile.
+    pub fn store(&self, base: &Cib, new: &Cib) -> anyhow::Result<()> {
         match self {
-            CibSource::File { path, .. } => write_atomically(path, cib.to_xml().as_bytes()),
+            CibSource::File { path, .. } => {
+                let current = load_file(path)?;
+                if current.version != base.version {
+                    bail!(
+                        "the CIB changed since it was read (version {} then, {} now); nothing \
+                         was written, run the command again",
+                        base.version,
+                        current.version
+                    );
+                }
+                write_atomically(path, new.to_xml().as_bytes())
+            }
             CibSource::Live { run_dir } => Err(NoCluster::new(run_dir).into()),
         }
+    }
+
+    /// Sets (`Some`) or deletes (`None`) transient attribute `name` of `node` (its
+    /// `status` entry; gone when the node restarts).
+    pub fn set_transient_attr(
+        &self,
+        node: &str,
+        name: &str,
+        value: Option<&str>,
+    ) -> anyhow::Result<()> {
+        match self {
+            CibSource::File { .. } => self.edit_status(|doc| {
+                crate::cibedit::set_transient_attr(doc, node, name, value).map(|_| ())
+            }),
+            CibSource::Live { run_dir } => Err(NoCluster::new(run_dir).into()),
+        }
+    }
+
+    /// Forgets the failures of resource `rsc` (every resource if `None`) on `node` (every
+    /// node if `None`): their fail counts and failed operations. The running cluster
+    /// re-probes them; in a file the successful history stays as it is.
+    pub fn cleanup(&self, rsc: Option<&str>, node: Option<&str>) -> anyhow::Result<()> {
+        match self {
+            CibSource::File { .. } => {
+                self.edit_status(|doc| crate::cibedit::cleanup(doc, rsc, node).map(|_| ()))
+            }
+            CibSource::Live { run_dir } => Err(NoCluster::new(run_dir).into()),
+        }
+    }
+
+    /// The name of the node this command runs on, in the running cluster.
+    pub fn local_node(&self) -> anyhow::Result<String> {
+        match self {
+            CibSource::File { path, .. } => bail!(
+                "{} is a CIB file: there is no local node; name the node",
+                path.display()
+            ),
+            CibSource::Live { run_dir } => Err(NoCluster::new(run_dir).into()),
+        }
+    }
+
+    /// The CIB and what the cluster says besides (DC, quorum, this node) for `status`.
+    pub fn status_input(&self) -> anyhow::Result<(Cib, crate::crmmon::ClusterView)> {
+        match self {
+            CibSource::File { path, .. } => {
+                let cib = load_file(path)?;
+                let view = crate::crmmon::ClusterView::from_file(&cib);
+                Ok((cib, view))
+            }
+            CibSource::Live { run_dir } => Err(NoCluster::new(run_dir).into()),
+        }
+    }
+
+    /// A change confined to the status section of a file: `num_updates` goes up.
+    fn edit_status(
+        &self,
+        edit: impl FnOnce(&mut tandem_xml::Document) -> anyhow::Result<()>,
+    ) -> anyhow::Result<()> {
+        let base = self.load()?;
+        let mut doc = base.document().clone();
+        edit(&mut doc)?;
+        let next = base.successor(doc)?;
+        self.store(&base, &next)
     }
 }
 

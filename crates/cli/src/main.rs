@@ -7,11 +7,14 @@
 // A driver crate: it owns the clock, the environment and the terminal.
 #![allow(clippy::disallowed_methods, clippy::disallowed_types)]
 
+mod cibedit;
 mod cibsource;
 mod cmd;
 mod compat;
+mod crmmon;
 mod output;
 mod shell;
+mod why;
 
 use std::process::ExitCode;
 

@@ -147,10 +147,13 @@ pub fn unpack_constraints(w: &mut World, ctx: &Ctx<'_>) -> Constraints {
         }
     }
     group_colocations(w, &mut out.colocs);
+    w.trace_source = crate::model::ScoreSource::Implicit;
     crate::containers::container_constraints(w, &mut out);
     for (r, l, groups) in locations {
+        w.trace_source = crate::model::ScoreSource::Location(l.id.clone());
         apply_location_constraint(w, ctx, r, &l, &groups, &mut out);
     }
+    w.trace_source = crate::model::ScoreSource::Other;
     out.as_dependent = vec![Vec::new(); w.rscs.len()];
     out.as_primary = vec![Vec::new(); w.rscs.len()];
     for (i, c) in out.colocs.iter().enumerate() {
@@ -275,6 +278,7 @@ fn rule_score(
 
 /// Adds a location score to a resource and everything inside it.
 pub fn add_location(w: &mut World, r: RscIx, n: NodeIx, s: Score) {
+    w.record(r, n, s);
     let slot = &mut w.rscs[r].allowed[n];
     *slot = Some(slot.unwrap_or(Score::ZERO) + s);
     let children = w.rscs[r].children.clone();

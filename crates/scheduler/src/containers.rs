@@ -68,6 +68,7 @@ pub fn failed_contents(w: &World) -> Vec<(RscIx, NodeIx)> {
 
 /// A node banned for the contents is banned for the container.
 pub fn share_bans(w: &mut World) {
+    w.trace_source = crate::model::ScoreSource::Implicit;
     for r in 0..w.rscs.len() {
         let Some(c) = container_of(w, r) else {
             continue;

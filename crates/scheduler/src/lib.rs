@@ -59,7 +59,7 @@ use tandem_cib::{Cib, ClusterOptions, DateTime, Problems};
 pub use actions::{ActionMap, RscActions};
 pub use assign::ScoreLine;
 pub use graph::{ActIx, Action, Graph, Task};
-pub use model::{NodeIx, RscIx, World};
+pub use model::{NodeIx, RscIx, ScoreEntry, ScoreSource, World};
 pub use summary::Change;
 
 /// The result of scheduling.
@@ -103,6 +103,17 @@ fn block_on_unfenceable(w: &mut World, options: &ClusterOptions) {
 
 /// Schedules `cib` at time `now`.
 pub fn schedule(cib: &Cib, now: DateTime) -> Transition {
+    schedule_with(cib, now, false)
+}
+
+/// Schedules `cib` at time `now`, recording in [`World::trace`] every score added to a
+/// resource's node table and where it came from (location constraints by id, failures,
+/// stickiness, ...): what `tandem resource why` explains.
+pub fn schedule_traced(cib: &Cib, now: DateTime) -> Transition {
+    schedule_with(cib, now, true)
+}
+
+fn schedule_with(cib: &Cib, now: DateTime, trace: bool) -> Transition {
     let mut problems = Problems::default();
     let options = cib.config.cluster_options(now, &mut problems);
     let ctx = build::Ctx {
@@ -111,6 +122,9 @@ pub fn schedule(cib: &Cib, now: DateTime) -> Transition {
         options: &options,
     };
     let mut w = build::build_world(&ctx);
+    if trace {
+        w.trace = Some(Vec::new());
+    }
     unpack::nodes::unpack_nodes(&mut w, &ctx);
     let facts = unpack::history::unpack_history(&mut w, &ctx);
     unpack::nodes::finish_usability(&mut w);

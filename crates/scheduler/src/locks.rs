@@ -55,6 +55,7 @@ pub fn shutdown_locks(
 
 /// Bans each locked resource from every node but its own.
 pub fn apply_locks(w: &mut World, locks: &[(RscIx, NodeIx)]) {
+    w.trace_source = crate::model::ScoreSource::ShutdownLock;
     for &(r, n) in locks {
         for other in 0..w.nodes.len() {
             if other != n {

@@ -234,9 +234,57 @@ pub struct World {
     /// `no-quorum-policy=ignore`: fencing goes ahead without quorum.
     pub ignore_quorum: bool,
     pub dc: Option<NodeIx>,
+    /// When set (see [`crate::schedule_traced`]), every score added to a resource's node
+    /// table is recorded here with what it came from.
+    pub trace: Option<Vec<ScoreEntry>>,
+    /// What the scores being added now come from (for [`World::trace`]).
+    pub trace_source: ScoreSource,
+}
+
+/// One score added to a resource's table for a node, and why.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ScoreEntry {
+    pub rsc: RscIx,
+    pub node: NodeIx,
+    pub score: Score,
+    pub source: ScoreSource,
+}
+
+/// Where a score came from.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum ScoreSource {
+    #[default]
+    Other,
+    /// A location constraint (by id).
+    Location(String),
+    /// A colocation or ordering the scheduler adds itself (containers, bundles).
+    Implicit,
+    /// A hard or fatal error in the operation history.
+    HistoryBan,
+    /// The fail count reached `migration-threshold`.
+    FailCount,
+    /// Node health attributes.
+    Health,
+    /// Stickiness on the node the resource runs on.
+    Stickiness,
+    /// A shutdown lock keeps the resource for its node.
+    ShutdownLock,
 }
 
 impl World {
+    /// Records a score added to `rsc`'s table (when tracing).
+    pub fn record(&mut self, rsc: RscIx, node: NodeIx, score: Score) {
+        let source = self.trace_source.clone();
+        if let Some(t) = &mut self.trace {
+            t.push(ScoreEntry {
+                rsc,
+                node,
+                score,
+                source,
+            });
+        }
+    }
+
     /// Whether node `n` can be fenced from this partition: with quorum (or the policy says
     /// to ignore its loss), or when the node is still in the partition.
     pub fn can_fence(&self, n: NodeIx) -> bool {

@@ -27,6 +27,7 @@ pub fn init_tables(w: &mut World, symmetric: bool) {
 
 /// Bans from hard errors and fatal errors found in the history.
 pub fn apply_history_bans(w: &mut World, facts: &HistoryFacts) {
+    w.trace_source = crate::model::ScoreSource::HistoryBan;
     for &(r, n) in &facts.bans {
         add_location(w, r, n, Score::MINUS_INFINITY);
     }
@@ -147,9 +148,11 @@ pub fn apply_fail_counts(w: &mut World, now: DateTime) -> Vec<(RscIx, NodeIx)> {
     }
     bans.sort_unstable();
     bans.dedup();
+    w.trace_source = crate::model::ScoreSource::FailCount;
     for (r, n) in bans {
         add_location(w, r, n, Score::MINUS_INFINITY);
     }
+    w.trace_source = crate::model::ScoreSource::Other;
     expired
 }
 
@@ -159,6 +162,7 @@ pub fn apply_node_health(w: &mut World, options: &ClusterOptions) {
     if strategy == "none" || strategy.is_empty() {
         return;
     }
+    w.trace_source = crate::model::ScoreSource::Health;
     for n in 0..w.nodes.len() {
         let mut total = Score::ZERO;
         let mut any = false;
@@ -217,6 +221,8 @@ pub fn apply_stickiness(w: &mut World) {
         // In an opt-in cluster stickiness does not let a resource onto a node it may not use.
         if let Some(s) = &mut w.rscs[ix].allowed[n] {
             *s += stick;
+            w.trace_source = crate::model::ScoreSource::Stickiness;
+            w.record(ix, n, stick);
         }
     }
 }

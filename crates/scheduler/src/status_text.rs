@@ -70,6 +70,14 @@ fn sorted_nodes(w: &World) -> Vec<NodeIx> {
 /// The node list block.
 pub fn node_list(w: &World) -> String {
     let mut out = String::from("  * Node List:\n");
+    out.push_str(&node_entries(w, 2));
+    out
+}
+
+/// The node list's entries, at nesting `level` (crm_simulate nests them one deeper than
+/// crm_mon does).
+pub fn node_entries(w: &World, level: usize) -> String {
+    let mut out = String::new();
     let mut online = Vec::new();
     let mut offline = Vec::new();
     for n in sorted_nodes(w) {
@@ -105,16 +113,24 @@ pub fn node_list(w: &World) -> String {
             None
         };
         match special {
-            Some(s) => out.push_str(&format!("    * Node {}: {s}\n", node.uname)),
+            Some(s) => out.push_str(&format!("{}* Node {}: {s}\n", indent(level), node.uname)),
             None if node.online => online.push(node.uname.clone()),
             None => offline.push(node.uname.clone()),
         }
     }
     if !online.is_empty() {
-        out.push_str(&format!("    * Online: [ {} ]\n", online.join(" ")));
+        out.push_str(&format!(
+            "{}* Online: [ {} ]\n",
+            indent(level),
+            online.join(" ")
+        ));
     }
     if !offline.is_empty() {
-        out.push_str(&format!("    * OFFLINE: [ {} ]\n", offline.join(" ")));
+        out.push_str(&format!(
+            "{}* OFFLINE: [ {} ]\n",
+            indent(level),
+            offline.join(" ")
+        ));
     }
     out
 }
@@ -122,10 +138,52 @@ pub fn node_list(w: &World) -> String {
 /// The resource list block.
 pub fn resource_list(w: &World, clone_nodes: &[Vec<NodeIx>]) -> String {
     let mut out = String::from("  * Full List of Resources:\n");
+    out.push_str(&resource_entries(w, clone_nodes, 2, true));
+    out
+}
+
+/// The resource list's entries at nesting `level`; without `inactive`, only what is active
+/// (crm_mon without `-r`). Empty if there is nothing to list.
+pub fn resource_entries(
+    w: &World,
+    clone_nodes: &[Vec<NodeIx>],
+    level: usize,
+    inactive: bool,
+) -> String {
+    let p = Printer {
+        w,
+        clone_nodes,
+        inactive,
+    };
+    let mut out = String::new();
     for &r in &w.tops {
-        print_rsc(w, clone_nodes, r, 2, &mut out);
+        p.print_rsc(r, level, &mut out);
     }
     out
+}
+
+/// What the resource list shows.
+struct Printer<'a> {
+    w: &'a World,
+    clone_nodes: &'a [Vec<NodeIx>],
+    inactive: bool,
+}
+
+impl Printer<'_> {
+    fn shown(&self, r: RscIx) -> bool {
+        self.inactive
+            || self
+                .w
+                .primitives_of(r)
+                .iter()
+                .any(|&p| self.w.rscs[p].is_active())
+    }
+
+    fn print_rsc(&self, r: RscIx, level: usize, out: &mut String) {
+        if self.shown(r) {
+            print_rsc(self, r, level, out);
+        }
+    }
 }
 
 fn indent(level: usize) -> String {
@@ -188,7 +246,8 @@ fn primitive_line(w: &World, r: RscIx, level: usize) -> String {
     )
 }
 
-fn print_rsc(w: &World, clone_nodes: &[Vec<NodeIx>], r: RscIx, level: usize, out: &mut String) {
+fn print_rsc(p: &Printer<'_>, r: RscIx, level: usize, out: &mut String) {
+    let w = p.w;
     let rsc = &w.rscs[r];
     match rsc.variant {
         Variant::Primitive => out.push_str(&primitive_line(w, r, level)),
@@ -198,11 +257,11 @@ fn print_rsc(w: &World, clone_nodes: &[Vec<NodeIx>], r: RscIx, level: usize, out
                 out.push_str(" (unmanaged)");
             }
             out.push('\n');
-            for &c in &rsc.children {
+            for &c in rsc.children.iter().filter(|&&c| p.shown(c)) {
                 out.push_str(&primitive_line(w, c, level + 1));
             }
         }
-        Variant::Clone => print_clone(w, clone_nodes, r, level, out),
+        Variant::Clone => print_clone(p, r, level, out),
     }
 }
 
@@ -223,7 +282,8 @@ fn instance_is_plain(w: &World, i: RscIx) -> bool {
     }
 }
 
-fn print_clone(w: &World, clone_nodes: &[Vec<NodeIx>], r: RscIx, level: usize, out: &mut String) {
+fn print_clone(p: &Printer<'_>, r: RscIx, level: usize, out: &mut String) {
+    let (w, clone_nodes) = (p.w, p.clone_nodes);
     let rsc = &w.rscs[r];
     let child = rsc
         .children
@@ -265,7 +325,7 @@ fn print_clone(w: &World, clone_nodes: &[Vec<NodeIx>], r: RscIx, level: usize, o
             }
             continue;
         }
-        if !active && !unique {
+        if !active && (!unique || !p.inactive) {
             continue;
         }
         match irsc.variant {
@@ -291,7 +351,7 @@ fn print_clone(w: &World, clone_nodes: &[Vec<NodeIx>], r: RscIx, level: usize, o
             names.join(" ")
         ));
     }
-    if unique {
+    if unique || !p.inactive {
         return;
     }
     let active_nodes: Vec<NodeIx> = rsc

@@ -282,7 +282,7 @@ fn replace(args: ReplaceArgs, source: &CibSource) -> anyhow::Result<()> {
         ),
         e => refuse(EXIT_DATA, format!("{name}: {e}; nothing was changed")),
     })?;
-    source.store(&next)?;
+    source.store(&current, &next)?;
     eprintln!(
         "CIB replaced: version {} -> {}",
         current.version, next.version

@@ -211,7 +211,7 @@ impl Staged {
                 current.version
             );
         }
-        source.store(&next)?;
+        source.store(&self.base, &next)?;
         self.doc = next.document().clone();
         self.base = next;
         self.dirty = false;

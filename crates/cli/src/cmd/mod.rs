@@ -13,12 +13,13 @@ pub mod configure;
 mod daemon;
 mod keygen;
 mod links;
-mod node;
+pub mod node;
 mod quorum;
 pub mod ra;
 pub mod resource;
+pub mod rsc;
 mod simulate;
-mod status;
+pub mod status;
 pub mod verify;
 
 #[derive(Parser, Debug)]

@@ -320,7 +320,17 @@ pub fn advised_timeout_warnings(cib: &Cib, dirs: &AgentDirs) -> Vec<String> {
     warnings
 }
 
+/// The current time; `TANDEM_NOW` (ISO 8601, or seconds since the epoch) fixes it, for
+/// reproducing a situation and for tests (as crm_simulate's `-t` does).
 pub fn now() -> tandem_cib::DateTime {
+    if let Ok(fixed) = std::env::var("TANDEM_NOW") {
+        if let Ok(secs) = fixed.trim().parse::<i64>() {
+            return tandem_cib::DateTime::from_epoch(secs);
+        }
+        if let Ok(t) = tandem_cib::DateTime::parse(&fixed) {
+            return t;
+        }
+    }
     let secs = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs() as i64)

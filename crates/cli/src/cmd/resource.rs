@@ -62,8 +62,8 @@ pub enum ResourceCommand {
     ForcePromote(ForceArgs),
     /// Run the resource's demote action here (crm_resource --force-demote).
     ForceDemote(ForceArgs),
-    /// crmsh's other resource commands (`stop RSC`, `cleanup RSC`, ...): they act on the
-    /// running cluster.
+    /// crmsh's other resource commands (`stop RSC`, `move RSC NODE`, `cleanup RSC`, `why RSC`,
+    /// ...): they change the cluster's CIB (see `rsc`).
     #[command(external_subcommand)]
     Cluster(Vec<String>),
 }
@@ -82,13 +82,14 @@ pub fn run_code(args: ResourceArgs, source: &CibSource) -> anyhow::Result<u8> {
         ResourceCommand::ForceDemote(a) => (a, "demote", None),
         ResourceCommand::Cluster(words) => {
             let verb = words.first().map(String::as_str).unwrap_or_default();
-            return match crate::shell::resource_needs_cluster(verb, source.run_dir()) {
-                Some(e) => Err(e.into()),
-                None => bail!(
-                    "{verb}: no such resource command (tandem has force-start, force-stop, \
-                     force-check, force-promote, force-demote, and crmsh's cluster commands)"
-                ),
-            };
+            if !super::rsc::COMMANDS.contains(&verb) {
+                bail!(
+                    "{verb}: no such resource command (tandem has {}, force-start, force-stop, \
+                     force-check, force-promote, force-demote)",
+                    super::rsc::COMMANDS.join(", ")
+                );
+            }
+            return super::rsc::run(&words, source);
         }
     };
     let cib = source.load()?;

@@ -62,8 +62,8 @@ pub struct LevelDef {
     pub level: Level,
     pub summary: &'static str,
     pub commands: &'static [CommandHelp],
-    /// crmsh commands of the level that act on the running cluster, without their own help
-    /// row (they answer that no cluster runs).
+    /// crmsh commands of the level without their own help row (aliases and variants of the
+    /// ones described).
     pub cluster_commands: &'static [&'static str],
 }
 
@@ -123,16 +123,17 @@ pub const LEVELS: &[LevelDef] = &[
     },
     LevelDef {
         level: Level::Resource,
-        summary: "Resources. The force-* commands run one action of a resource here, as the \
-                  cluster would run it; the others need the running cluster.",
+        summary: "Resources: start, stop, move, ban, clear, cleanup, locate, why, ...; the \
+                  force-* commands run one action of a resource here, as the cluster would \
+                  run it.",
         commands: super::resource::HELP,
-        cluster_commands: super::resource::CLUSTER_COMMANDS,
+        cluster_commands: crate::cmd::rsc::COMMANDS,
     },
     LevelDef {
         level: Level::Node,
-        summary: "Nodes of the running cluster.",
+        summary: "Nodes: standby, online, maintenance, ready and their attributes.",
         commands: super::node::HELP,
-        cluster_commands: super::node::COMMANDS,
+        cluster_commands: crate::cmd::node::COMMANDS,
     },
 ];
 
@@ -163,8 +164,9 @@ pub fn help(level: Level, topic: Option<&str>) -> Result<String, String> {
         None if def.cluster_commands.contains(&topic) => Ok(format!(
             "usage: {topic} ...\n\n{}\n",
             wrap(
-                "crmsh's command of this name acts on the running cluster; it answers that \
-                  none runs until one does."
+                "an alias or a variant of a command described by `help` at this level (start \
+                 for stop/promote/demote/manage/unmanage, move for migrate, clear for \
+                 unmove/unmigrate/unban, status for show/list)."
             )
         )),
         None => Err(format!(

@@ -29,10 +29,6 @@ mod ra;
 mod resource;
 mod root;
 
-pub use node::needs_cluster as node_needs_cluster;
-pub use resource::needs_cluster as resource_needs_cluster;
-pub use root::status_needs_cluster;
-
 use std::io::IsTerminal;
 use std::path::Path;
 use std::process::ExitCode;

@@ -1,13 +1,13 @@
-//! The resource level (`crm(live)resource# `): the `force-*` commands of `tandem resource`
-//! (one action of a resource, run here as the cluster would run it); crmsh's other resource
-//! commands act on the running cluster and say so until one runs.
+//! The resource level (`crm(live)resource# `): crmsh's resource commands (start, stop,
+//! move, ban, clear, cleanup, locate, failcount, status, why, ... — `cmd::rsc`) and the
+//! `force-*` commands of `tandem resource` (one action of a resource, run here as the
+//! cluster would run it).
 
 use clap::Parser;
 use tandem_cib::crm::Statement;
 
 use super::Shell;
 use super::levels::{CommandHelp, Level, command_names};
-use crate::cibsource::NoCluster;
 use crate::cmd::resource::{ResourceArgs, run_code};
 
 /// A line of the level, parsed as `tandem resource` parses its arguments.
@@ -17,40 +17,6 @@ struct Line {
     #[command(flatten)]
     args: ResourceArgs,
 }
-
-/// crmsh's resource commands that act on the running cluster.
-pub const CLUSTER_COMMANDS: &[&str] = &[
-    "status",
-    "show",
-    "list",
-    "start",
-    "stop",
-    "restart",
-    "promote",
-    "demote",
-    "manage",
-    "unmanage",
-    "maintenance",
-    "move",
-    "migrate",
-    "ban",
-    "clear",
-    "unmove",
-    "unmigrate",
-    "unban",
-    "cleanup",
-    "refresh",
-    "locate",
-    "failcount",
-    "param",
-    "meta",
-    "utilization",
-    "operations",
-    "constraints",
-    "scores",
-    "trace",
-    "untrace",
-];
 
 /// `tandem resource`'s own commands.
 const FORCE: &[&str] = &[
@@ -63,8 +29,14 @@ const FORCE: &[&str] = &[
 
 pub fn dispatch(shell: &mut Shell<'_>, st: &Statement) {
     let word = st.words[0].text.to_ascii_lowercase();
-    if let Some(e) = needs_cluster(&word, shell.source.run_dir()) {
-        return shell.command_error(&anyhow::Error::new(e));
+    if crate::cmd::rsc::COMMANDS.contains(&word.as_str()) {
+        let mut words: Vec<String> = st.words.iter().map(|w| w.text.clone()).collect();
+        words[0] = word;
+        return match crate::cmd::rsc::run(&words, shell.source) {
+            Ok(0) => {}
+            Ok(code) => shell.fail(code),
+            Err(e) => shell.command_error(&e),
+        };
     }
     if !FORCE.contains(&word.as_str()) {
         return shell.error(format!(
@@ -84,15 +56,6 @@ pub fn dispatch(shell: &mut Shell<'_>, st: &Statement) {
         Ok(code) => shell.fail(code),
         Err(e) => shell.command_error(&e),
     }
-}
-
-/// The error for a crmsh resource command that needs the running cluster, if `word` is one.
-pub fn needs_cluster(word: &str, run_dir: &std::path::Path) -> Option<NoCluster> {
-    CLUSTER_COMMANDS.contains(&word).then(|| NoCluster {
-        run_dir: run_dir.to_path_buf(),
-        hint: "this resource command acts on the running cluster (force-start, force-stop, \
-               force-check, force-promote and force-demote work here, on a CIB file)",
-    })
 }
 
 pub const HELP: &[CommandHelp] = &[
@@ -124,23 +87,57 @@ pub const HELP: &[CommandHelp] = &[
     },
     CommandHelp {
         name: "status",
-        usage: "status [RSC]",
-        text: "Where resources run (also show, list). Needs the running cluster.",
+        usage: "status [RSC ...]",
+        text: "Where resources run (also show, list): the resource list as `status` prints it, \
+               or for each RSC where it runs.",
     },
     CommandHelp {
         name: "start",
         usage: "start RSC",
-        text: "Start a resource (also stop, restart, promote, demote). Needs the running \
-               cluster.",
+        text: "Let a resource run: target-role=Started (stop, promote, demote set Stopped, \
+               Promoted, Unpromoted; manage and unmanage set is-managed).",
+    },
+    CommandHelp {
+        name: "restart",
+        usage: "restart RSC",
+        text: "Stop a resource, wait until the cluster reports it stopped, and start it again.",
+    },
+    CommandHelp {
+        name: "move",
+        usage: "move RSC [NODE] [LIFETIME] [force]",
+        text: "Move a resource to NODE with a cli-prefer-RSC constraint (also migrate); without \
+               NODE, ban it from the node it runs on. LIFETIME is an ISO 8601 duration (PT1H).",
+    },
+    CommandHelp {
+        name: "ban",
+        usage: "ban RSC [NODE] [LIFETIME] [force]",
+        text: "Keep a resource off NODE (default: the node it runs on) with a \
+               cli-ban-RSC-on-NODE constraint.",
+    },
+    CommandHelp {
+        name: "clear",
+        usage: "clear RSC [NODE]",
+        text: "Remove the constraints move and ban made (also unmove, unmigrate, unban).",
     },
     CommandHelp {
         name: "cleanup",
         usage: "cleanup [RSC] [NODE]",
-        text: "Forget failures (also refresh). Needs the running cluster.",
+        text: "Forget failures: fail counts and failed operations.",
     },
     CommandHelp {
-        name: "move",
-        usage: "move RSC [NODE] [LIFETIME]",
-        text: "Move a resource (also migrate, ban, clear, unmove). Needs the running cluster.",
+        name: "locate",
+        usage: "locate RSC",
+        text: "Where the resource runs.",
+    },
+    CommandHelp {
+        name: "failcount",
+        usage: "failcount RSC show|delete|set NODE [VALUE]",
+        text: "A resource's fail count on a node.",
+    },
+    CommandHelp {
+        name: "why",
+        usage: "why RSC",
+        text: "Why the resource runs where it runs (or does not run): every node's score, what \
+               made it, and what blocks the resource.",
     },
 ];

@@ -150,6 +150,17 @@ fn severity_of(code: i32) -> Severity {
     }
 }
 
+/// Whether a finished operation record is a failure (an unexpected result, or one the
+/// executor could not get): what `Failed Resource Actions` lists and cleanup forgets.
+/// Operations still in flight and cancelled ones are not failures.
+pub fn is_failure(op: &OpHistory) -> bool {
+    let in_flight = op.op_status == status::PENDING || op.rc_code == rc::PENDING;
+    !in_flight
+        && op.op_status != status::CANCELLED
+        && op.operation != "notify"
+        && classify(op).is_err()
+}
+
 /// Inputs the replay needs besides the history itself.
 pub struct ReplayCtx<'a> {
     pub now: DateTime,
