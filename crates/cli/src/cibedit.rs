@@ -12,6 +12,16 @@ use tandem_xml::{Document, NodeId};
 /// The resource elements whose ids are resources.
 const RESOURCE_ELEMENTS: &[&str] = &["primitive", "group", "clone", "master", "bundle"];
 
+/// Children a new attribute block is inserted before.
+const BLOCKS_AFTER_SETS: &[&str] = &[
+    "operations",
+    "primitive",
+    "group",
+    "clone",
+    "master",
+    "bundle",
+];
+
 fn root(doc: &Document) -> anyhow::Result<NodeId> {
     doc.root().context("the CIB has no root element")
 }
@@ -75,7 +85,15 @@ pub fn set_nvpair(
         Some(s) => s,
         None => {
             let s = doc.create_element_with(set_tag, &[("id", set_id)]);
-            doc.append_child(owner, s);
+            // Attribute blocks go before a resource's operations and members, where crm
+            // syntax puts them.
+            let before = doc
+                .elements(owner)
+                .find(|&c| BLOCKS_AFTER_SETS.contains(&doc.name(c)));
+            match before {
+                Some(b) => doc.insert_before(b, s),
+                None => doc.append_child(owner, s),
+            }
             s
         }
     };
