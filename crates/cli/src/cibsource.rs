@@ -101,20 +101,28 @@ impl CibSource {
                 "{} is a CIB file: there is no local node; name the node",
                 path.display()
             ),
+            CibSource::Live { .. } => Ok(self.cluster_info()?.local_node),
+        }
+    }
+
+    /// The cluster as status shows it: the whole CIB, DC, quorum, members, last change.
+    /// For a file, what the file records ([`crate::crmmon::file_cluster_info`]).
+    pub fn cluster_info(&self) -> anyhow::Result<tandem_daemon::ipc::ClusterInfo> {
+        match self {
+            CibSource::File { path } => {
+                let xml = read_cib_text(path)?;
+                let cib = load_file(path)?;
+                Ok(crate::crmmon::file_cluster_info(&cib, xml))
+            }
             CibSource::Live { run_dir } => Err(NoCluster::new(run_dir).into()),
         }
     }
 
     /// The CIB and what the cluster says besides (DC, quorum, this node) for `status`.
     pub fn status_input(&self) -> anyhow::Result<(Cib, crate::crmmon::ClusterView)> {
-        match self {
-            CibSource::File { path, .. } => {
-                let cib = load_file(path)?;
-                let view = crate::crmmon::ClusterView::from_file(&cib);
-                Ok((cib, view))
-            }
-            CibSource::Live { run_dir } => Err(NoCluster::new(run_dir).into()),
-        }
+        let info = self.cluster_info()?;
+        let cib = Cib::parse(&info.cib).map_err(|e| anyhow::anyhow!("the cluster's CIB: {e}"))?;
+        Ok((cib, crate::crmmon::ClusterView::from_info(&info)))
     }
 
     /// A change confined to the status section of a file: `num_updates` goes up.

@@ -21,6 +21,7 @@ use std::fmt::Write as _;
 
 use tandem_cib::status::OpHistory;
 use tandem_cib::{Cib, DateTime};
+use tandem_daemon::ipc::ClusterInfo;
 use tandem_scheduler::Transition;
 use tandem_scheduler::model::World;
 use tandem_scheduler::status_text::{node_entries, resource_entries};
@@ -49,38 +50,97 @@ pub struct LastChange {
 }
 
 impl ClusterView {
-    /// What a CIB file says: the DC is `dc-uuid`'s node, quorum is `have-quorum`, the last
-    /// change is the one recorded on `<cib>`.
-    pub fn from_file(cib: &Cib) -> ClusterView {
-        let dc = cib.root_attr("dc-uuid").and_then(|id| {
-            cib.config
-                .nodes
-                .iter()
-                .find(|n| n.id == id)
-                .map(|n| n.uname.clone())
-                .or_else(|| {
-                    cib.status
-                        .nodes
-                        .iter()
-                        .find(|s| s.id == id)
-                        .and_then(|s| s.uname.clone())
-                })
-        });
-        let attr = |n: &str| cib.root_attr(n).map(str::to_string);
-        let last_change = attr("cib-last-written").map(|when| LastChange {
-            when,
-            user: attr("update-user"),
-            client: attr("update-client"),
-            origin: attr("update-origin"),
-        });
+    /// What the cluster (or, for a file, [`file_cluster_info`]) reports.
+    pub fn from_info(info: &ClusterInfo) -> ClusterView {
+        let live = !info.local_node.is_empty();
+        let non_empty = |v: &str| (!v.is_empty()).then(|| v.to_string());
         ClusterView {
-            local_node: None,
-            dc,
-            quorate: cib.have_quorum(),
-            last_change,
-            default_stack: "unknown",
+            local_node: non_empty(&info.local_node),
+            dc: info.dc.clone(),
+            quorate: info.quorate,
+            last_change: info.last_change.as_ref().map(|c| LastChange {
+                when: DateTime::from_epoch(c.epoch_s).ctime(),
+                user: non_empty(&c.user),
+                client: non_empty(&c.client),
+                origin: non_empty(&c.origin_node),
+            }),
+            default_stack: if live { "tandem" } else { "unknown" },
         }
     }
+}
+
+/// What a CIB file says about the cluster it was taken from: the DC is `dc-uuid`'s node,
+/// quorum is `have-quorum`, the members are the nodes whose `node_state` is in the
+/// membership, the last change is the one recorded on `<cib>`. There is no local node.
+pub fn file_cluster_info(cib: &Cib, xml: String) -> ClusterInfo {
+    let uname_of = |id: &str| {
+        cib.config
+            .nodes
+            .iter()
+            .find(|n| n.id == id)
+            .map(|n| n.uname.clone())
+            .or_else(|| {
+                cib.status
+                    .nodes
+                    .iter()
+                    .find(|s| s.id == id)
+                    .and_then(|s| s.uname.clone())
+            })
+    };
+    let attr = |n: &str| cib.root_attr(n).unwrap_or_default().to_string();
+    let last_change = cib
+        .root_attr("cib-last-written")
+        .and_then(parse_ctime)
+        .map(|t| tandem_daemon::ipc::LastChange {
+            epoch_s: t.epoch_secs,
+            user: attr("update-user"),
+            client: attr("update-client"),
+            origin_node: attr("update-origin"),
+        });
+    ClusterInfo {
+        cib: xml,
+        local_node: String::new(),
+        dc: cib.root_attr("dc-uuid").and_then(uname_of),
+        quorate: cib.have_quorum(),
+        members: cib
+            .status
+            .nodes
+            .iter()
+            .filter(|s| s.in_membership())
+            .filter_map(|s| s.uname.clone())
+            .collect(),
+        ring: String::new(),
+        last_change,
+        transition_active: false,
+    }
+}
+
+/// Reads a time as `ctime` writes it (`Wed Sep  2 22:02:53 2020`, UTC), as
+/// `cib-last-written` holds it.
+pub fn parse_ctime(text: &str) -> Option<DateTime> {
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    let f: Vec<&str> = text.split_whitespace().collect();
+    let [_, mon, day, time, year] = f[..] else {
+        return None;
+    };
+    let month = MONTHS.iter().position(|m| *m == mon)? as u32 + 1;
+    let hms: Vec<u32> = time
+        .split(':')
+        .map(|x| x.parse().ok())
+        .collect::<Option<_>>()?;
+    let [h, m, sec] = hms[..] else {
+        return None;
+    };
+    Some(DateTime::from_civil(
+        year.parse().ok()?,
+        month,
+        day.parse().ok()?,
+        h,
+        m,
+        sec,
+    ))
 }
 
 /// crmsh's `status` options, as crm_mon flags.
@@ -429,7 +489,12 @@ pub fn fail_counts(cib: &Cib, uname: &str) -> Vec<(String, i64, Option<i64>)> {
             _ => continue,
         };
         let rsc = rest.split_once('#').map_or(rest, |(r, _)| r).to_string();
-        let value = p.value.as_deref().map(parse_count).unwrap_or(0);
+        let text = p.value.as_deref().unwrap_or_default();
+        let value = if is_count {
+            parse_count(text)
+        } else {
+            text.trim().parse::<i64>().unwrap_or(0)
+        };
         let entry = match out.iter_mut().position(|e| e.0 == rsc) {
             Some(i) => &mut out[i],
             None => {

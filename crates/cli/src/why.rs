@@ -213,27 +213,50 @@ fn scores(cib: &Cib, t: &Transition, r: RscIx) -> String {
         }
         let _ = writeln!(out, "{line}");
         let mut sum = Score::ZERO;
-        for (source, s) in contributions(w, d, n) {
-            sum += s;
-            let _ = writeln!(
-                out,
-                "      {} {}",
-                signed(s),
-                describe(cib, w, r, n, &source)
-            );
+        let members = contributors(w, r);
+        for &m in &members {
+            for (source, s) in contributions(w, m, n) {
+                sum += s;
+                let of = if members.len() > 1 {
+                    format!(" [{}]", w.rscs[m].id)
+                } else {
+                    String::new()
+                };
+                let _ = writeln!(
+                    out,
+                    "      {} {}{of}",
+                    signed(s),
+                    describe(cib, w, m, n, &source)
+                );
+            }
         }
-        if let Some(f) = score
-            && f != sum
-            && !sum.is_infinite()
+        if let Some(f) = score.filter(|&f| f != sum && !sum.is_infinite())
+            && node_unusable(node).is_none()
         {
-            let _ = writeln!(
-                out,
-                "      = {} after colocations and the preferences of resources placed with it",
-                score_text(f)
-            );
+            let p = &w.rscs[representative(w, r)];
+            if p.target_role == Role::Stopped && f.is_minus_infinity() {
+                let _ = writeln!(out, "      - INFINITY it is disabled (target-role=Stopped)");
+            } else {
+                let _ = writeln!(
+                    out,
+                    "      = {} in the end: colocations and the preferences of the resources \
+                     placed with it",
+                    score_text(f)
+                );
+            }
         }
     }
     out
+}
+
+/// The resources whose recorded scores make up `r`'s: a group's members (it is placed by
+/// their total), the resource itself otherwise.
+fn contributors(w: &World, r: RscIx) -> Vec<RscIx> {
+    if w.rscs[r].variant == Variant::Group {
+        w.rscs[r].children.clone()
+    } else {
+        vec![r]
+    }
 }
 
 /// The recorded contributions to `r`'s score on `n`, one line per source (summed).
