@@ -195,8 +195,11 @@ fn primitive_line(w: &World, r: RscIx, level: usize) -> String {
     let mut state = match rsc.current() {
         None => "Stopped".to_string(),
         Some(n) => {
+            let pending = rsc.pending_task.as_deref().and_then(pending_state);
             let role = if rsc.failed {
                 "FAILED".to_string()
+            } else if let Some(p) = pending {
+                p.to_string()
             } else {
                 match rsc.role {
                     Role::Promoted => "Promoted".to_string(),
@@ -220,6 +223,10 @@ fn primitive_line(w: &World, r: RscIx, level: usize) -> String {
         state = format!("ORPHANED {state}");
     }
     let mut flags = Vec::new();
+    // A recurring monitor in flight (pending probes are not shown).
+    if rsc.pending_task.as_deref() == Some("monitor") && rsc.is_active() {
+        flags.push("Monitoring");
+    }
     if rsc.current().is_some_and(|n| w.nodes[n].unclean) {
         flags.push("UNCLEAN");
     }
@@ -246,16 +253,32 @@ fn primitive_line(w: &World, r: RscIx, level: usize) -> String {
     )
 }
 
+/// The state shown instead of the role while an operation is in flight.
+fn pending_state(task: &str) -> Option<&'static str> {
+    Some(match task {
+        "start" => "Starting",
+        "stop" => "Stopping",
+        "migrate_to" | "migrate_from" => "Migrating",
+        "promote" => "Promoting",
+        "demote" => "Demoting",
+        _ => return None,
+    })
+}
+
 fn print_rsc(p: &Printer<'_>, r: RscIx, level: usize, out: &mut String) {
     let w = p.w;
     let rsc = &w.rscs[r];
     match rsc.variant {
         Variant::Primitive => out.push_str(&primitive_line(w, r, level)),
         Variant::Group => {
-            out.push_str(&format!("{}* Resource Group: {}:", indent(level), rsc.id));
+            out.push_str(&format!("{}* Resource Group: {}", indent(level), rsc.id));
             if !rsc.managed && rsc.children.iter().all(|&c| !w.rscs[c].managed) {
                 out.push_str(" (unmanaged)");
             }
+            if rsc.target_role == Role::Stopped {
+                out.push_str(" (disabled)");
+            }
+            out.push(':');
             out.push('\n');
             for &c in rsc.children.iter().filter(|&&c| p.shown(c)) {
                 out.push_str(&primitive_line(w, c, level + 1));
