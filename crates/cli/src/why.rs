@@ -38,7 +38,7 @@ pub fn explain(cib: &Cib, rsc: &str, now: DateTime) -> anyhow::Result<String> {
         .with_context(|| format!("resource {rsc} is not defined in the CIB"))?;
     let mut out = headline(w, r);
     out.push('\n');
-    out.push_str(&scores(cib, &t, r));
+    out.push_str(&scores(cib, &t, r, now));
     let notes = notes(cib, &t, r, now);
     if !notes.is_empty() {
         out.push_str("\nWhat else matters:\n");
@@ -188,7 +188,7 @@ fn final_score(t: &Transition, r: RscIx, n: NodeIx) -> Option<Score> {
         .or(w.rscs[r].allowed[n])
 }
 
-fn scores(cib: &Cib, t: &Transition, r: RscIx) -> String {
+fn scores(cib: &Cib, t: &Transition, r: RscIx, now: DateTime) -> String {
     let w = &t.world;
     let d = deciding(w, r);
     let (_, next_on) = placement(w, r);
@@ -233,20 +233,71 @@ fn scores(cib: &Cib, t: &Transition, r: RscIx) -> String {
         if let Some(f) = score.filter(|&f| f != sum && !sum.is_infinite())
             && node_unusable(node).is_none()
         {
-            let p = &w.rscs[representative(w, r)];
-            if p.target_role == Role::Stopped && f.is_minus_infinity() {
-                let _ = writeln!(out, "      - INFINITY it is disabled (target-role=Stopped)");
+            let reason = if f.is_minus_infinity() {
+                forbidden_by(cib, t, r, n, now)
             } else {
-                let _ = writeln!(
-                    out,
-                    "      = {} in the end: colocations and the preferences of the resources \
-                     placed with it",
-                    score_text(f)
-                );
+                None
+            };
+            match reason {
+                Some(why) => {
+                    let _ = writeln!(out, "      - INFINITY {why}");
+                }
+                None => {
+                    let _ = writeln!(
+                        out,
+                        "      = {} in the end: colocations and the preferences of the \
+                         resources placed with it",
+                        score_text(f)
+                    );
+                }
             }
         }
     }
     out
+}
+
+/// What the assignment itself forbids `r` on `n` for, when no recorded score says it.
+fn forbidden_by(cib: &Cib, t: &Transition, r: RscIx, n: NodeIx, now: DateTime) -> Option<String> {
+    let w = &t.world;
+    let p = &w.rscs[representative(w, r)];
+    if p.target_role == Role::Stopped {
+        return Some("it is disabled (target-role=Stopped)".to_string());
+    }
+    let options = cib.config.cluster_options(now, &mut Default::default());
+    if options.stop_all_resources {
+        return Some("stop-all-resources keeps every resource stopped".to_string());
+    }
+    if !w.have_quorum
+        && matches!(
+            options.no_quorum_policy,
+            NoQuorumPolicy::Stop | NoQuorumPolicy::Fence
+        )
+    {
+        return Some(format!(
+            "this partition has no quorum (no-quorum-policy={})",
+            policy_name(options.no_quorum_policy)
+        ));
+    }
+    let node = &w.nodes[n].uname;
+    for c in colocations_of(cib, w, r) {
+        let Some(wr) = w.rsc(&c.with) else {
+            continue;
+        };
+        let (_, with_next) = placement(w, wr);
+        if c.score.is_plus_infinity() && !with_next.contains(&n) {
+            return Some(format!(
+                "colocation {}: it must run where {} runs, and {} will not run on {node}",
+                c.id, c.with, c.with
+            ));
+        }
+        if c.score.is_minus_infinity() && with_next.contains(&n) {
+            return Some(format!(
+                "colocation {}: it must not run where {} runs, and {} will run on {node}",
+                c.id, c.with, c.with
+            ));
+        }
+    }
+    None
 }
 
 /// The resources whose recorded scores make up `r`'s: a group's members (it is placed by
@@ -404,28 +455,47 @@ fn policy_name(p: NoQuorumPolicy) -> &'static str {
     }
 }
 
-/// Colocations with `r` (or its group/clone) as the dependent: where the other resource is.
-fn colocation_notes(cib: &Cib, w: &World, r: RscIx) -> Vec<String> {
+/// A colocation with `r` (or a resource containing it) as the dependent.
+struct ColocWith {
+    id: String,
+    with: String,
+    score: Score,
+}
+
+fn colocations_of(cib: &Cib, w: &World, r: RscIx) -> Vec<ColocWith> {
     let mut mine: Vec<&str> = vec![w.rscs[r].base_id.as_str()];
     let mut at = w.rscs[r].parent;
     while let Some(p) = at {
         mine.push(w.rscs[p].base_id.as_str());
         at = w.rscs[p].parent;
     }
+    cib.config
+        .constraints
+        .iter()
+        .filter_map(|c| match c {
+            Constraint::Colocation(c) => Some(c),
+            _ => None,
+        })
+        .filter_map(|c| {
+            let dep = c.rsc.as_deref()?;
+            let with = c.with_rsc.as_deref()?;
+            mine.contains(&dep).then(|| ColocWith {
+                id: c.id.clone(),
+                with: with.to_string(),
+                score: c.score,
+            })
+        })
+        .collect()
+}
+
+/// Colocations with `r` (or its group/clone) as the dependent: where the other resource is.
+fn colocation_notes(cib: &Cib, w: &World, r: RscIx) -> Vec<String> {
     let mut v = Vec::new();
-    for c in &cib.config.constraints {
-        let Constraint::Colocation(c) = c else {
+    for c in colocations_of(cib, w, r) {
+        let Some(wr) = w.rsc(&c.with) else {
             continue;
         };
-        let (Some(dep), Some(with)) = (c.rsc.as_deref(), c.with_rsc.as_deref()) else {
-            continue;
-        };
-        if !mine.contains(&dep) {
-            continue;
-        }
-        let Some(wr) = w.rsc(with) else {
-            continue;
-        };
+        let with = &c.with;
         let (_, with_next) = placement(w, wr);
         let where_ = if with_next.is_empty() {
             format!("{with} will not run anywhere")

@@ -99,6 +99,27 @@ fn status_and_resource_reports_are_exact() {
             &["resource", "why", "IP"],
             "why-IP",
         ),
+        (
+            "why_blocked.xml",
+            &["resource", "why", "db"],
+            "why-db-migration-threshold",
+        ),
+        (
+            "why_blocked.xml",
+            &["resource", "why", "web"],
+            "why-web-colocated-with-stopped",
+        ),
+        (
+            "why_blocked.xml",
+            &["resource", "why", "vip"],
+            "why-vip-rule-and-ban",
+        ),
+        (
+            "no_quorum.xml",
+            &["resource", "why", "db"],
+            "why-db-no-quorum",
+        ),
+        ("no_quorum.xml", &["status"], "no_quorum.status"),
     ];
     for (cib, args, name) in cases {
         golden(name, &ok(&dir().join(cib), args));
