@@ -24,7 +24,7 @@ use tandem_cib::{Cib, DateTime};
 use tandem_daemon::ipc::ClusterInfo;
 use tandem_scheduler::Transition;
 use tandem_scheduler::model::World;
-use tandem_scheduler::status_text::{node_entries, resource_entries};
+use tandem_scheduler::status_text::{node_entries, nodes_with_resources, resource_entries};
 use tandem_scheduler::unpack::ops::is_failure;
 
 /// What the cluster itself (not the CIB) says: where we are, who is DC, quorum.
@@ -156,6 +156,8 @@ pub struct Options {
     pub timing: bool,
     /// `-A`: node attributes.
     pub attributes: bool,
+    /// `-n`: resources listed under the node they run on.
+    pub bynode: bool,
 }
 
 impl Options {
@@ -176,7 +178,10 @@ impl Options {
                     o.ops = true;
                 }
                 "-A" | "--show-node-attributes" | "attributes" => o.attributes = true,
+                "bynode" | "-n" | "--group-by-node" => o.bynode = true,
+                // crmsh's `full` is crm_mon -ncrft (tickets are not shown by tandem).
                 "full" => {
+                    o.bynode = true;
                     o.inactive = true;
                     o.failcounts = true;
                     o.timing = true;
@@ -185,7 +190,7 @@ impl Options {
                 "-1" | "--one-shot" => {}
                 other => anyhow::bail!(
                     "status {other}: not an option tandem status has (it has inactive, \
-                     failcounts, ops, timing, attributes, full)"
+                     bynode, failcounts, ops, timing, attributes, full)"
                 ),
             }
         }
@@ -199,22 +204,38 @@ pub fn render(cib: &Cib, t: &Transition, view: &ClusterView, o: Options, now: Da
     let mut out = summary(cib, w, view, now);
     if !w.nodes.is_empty() {
         out.push_str("\nNode List:\n");
-        out.push_str(&node_entries(w, 1));
-    }
-    out.push_str(if o.inactive {
-        "\nFull List of Resources:\n"
-    } else {
-        "\nActive Resources:\n"
-    });
-    let rscs = resource_entries(w, &t.clone_nodes, 1, o.inactive);
-    if rscs.is_empty() {
-        out.push_str(if w.rscs.is_empty() || o.inactive {
-            "  * No resources\n"
+        out.push_str(&if o.bynode {
+            nodes_with_resources(w, 1)
         } else {
-            "  * No active resources\n"
+            node_entries(w, 1)
         });
     }
-    out.push_str(&rscs);
+    if o.bynode {
+        if o.inactive {
+            out.push_str("\nInactive Resources:\n");
+            let inactive = inactive_entries(t);
+            out.push_str(if inactive.is_empty() {
+                "  * No inactive resources\n"
+            } else {
+                &inactive
+            });
+        }
+    } else {
+        out.push_str(if o.inactive {
+            "\nFull List of Resources:\n"
+        } else {
+            "\nActive Resources:\n"
+        });
+        let rscs = resource_entries(w, &t.clone_nodes, 1, o.inactive);
+        if rscs.is_empty() {
+            out.push_str(if w.rscs.is_empty() || o.inactive {
+                "  * No resources\n"
+            } else {
+                "  * No active resources\n"
+            });
+        }
+        out.push_str(&rscs);
+    }
     if o.attributes {
         out.push_str(&attributes(cib, w));
     }
@@ -232,6 +253,15 @@ pub fn render(cib: &Cib, t: &Transition, view: &ClusterView, o: Options, now: Da
         }
     }
     out
+}
+
+/// The resources with nothing active, as the full list shows them (crm_mon `-n -r`).
+fn inactive_entries(t: &Transition) -> String {
+    let w = &t.world;
+    let mut only = w.clone();
+    only.tops
+        .retain(|&r| w.primitives_of(r).iter().all(|&p| !w.rscs[p].is_active()));
+    resource_entries(&only, &t.clone_nodes, 1, true)
 }
 
 fn summary(cib: &Cib, w: &World, view: &ClusterView, now: DateTime) -> String {

@@ -63,6 +63,7 @@ fn status_and_resource_reports_are_exact() {
         ("haservice.xml", &["status"], "haservice.status"),
         ("haservice.xml", &["status", "full"], "haservice.full"),
         ("haservice.xml", &["status", "ops"], "haservice.ops"),
+        ("haservice.xml", &["status", "bynode"], "haservice.bynode"),
         (
             "haservice.xml",
             &["status", "failcounts"],

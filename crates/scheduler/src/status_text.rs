@@ -135,6 +135,67 @@ pub fn node_entries(w: &World, level: usize) -> String {
     out
 }
 
+/// The node list grouped by node (crm_mon `-n`): each node's state, then the primitives
+/// active on it, at nesting `level`.
+pub fn nodes_with_resources(w: &World, level: usize) -> String {
+    let mut out = String::new();
+    for n in sorted_nodes(w) {
+        let node = &w.nodes[n];
+        let state = node_state_word(w, n);
+        out.push_str(&format!(
+            "{}* Node {}: {state}:\n",
+            indent(level),
+            node.uname
+        ));
+        out.push_str(&format!("{}* Resources:\n", indent(level + 1)));
+        for (r, rsc) in w.rscs.iter().enumerate() {
+            if rsc.is_primitive() && rsc.running_on.contains(&n) {
+                out.push_str(&primitive_line_with(w, r, level + 2, false));
+            }
+        }
+    }
+    out
+}
+
+/// A node's state as the grouped node list names it.
+fn node_state_word(w: &World, n: NodeIx) -> String {
+    let node = &w.nodes[n];
+    let active = w
+        .rscs
+        .iter()
+        .any(|r| r.is_primitive() && r.running_on.contains(&n));
+    if node.unclean {
+        return if node.online {
+            "UNCLEAN (online)"
+        } else {
+            "UNCLEAN (offline)"
+        }
+        .to_string();
+    }
+    if node.pending {
+        return "pending".to_string();
+    }
+    if !node.online {
+        return "OFFLINE".to_string();
+    }
+    if node.standby || node.standby_onfail {
+        let what = if node.standby_onfail && !node.standby {
+            "standby (on-fail)"
+        } else {
+            "standby"
+        };
+        return if active {
+            format!("{what} (with active resources)")
+        } else {
+            what.to_string()
+        };
+    }
+    if node.maintenance {
+        return "maintenance".to_string();
+    }
+    "online".to_string()
+}
+
 /// The resource list block.
 pub fn resource_list(w: &World, clone_nodes: &[Vec<NodeIx>]) -> String {
     let mut out = String::from("  * Full List of Resources:\n");
@@ -191,6 +252,12 @@ fn indent(level: usize) -> String {
 }
 
 fn primitive_line(w: &World, r: RscIx, level: usize) -> String {
+    primitive_line_with(w, r, level, true)
+}
+
+/// A primitive's line; without `with_nodes`, the state alone (the node list grouped by
+/// node names the node already).
+fn primitive_line_with(w: &World, r: RscIx, level: usize, with_nodes: bool) -> String {
     let rsc = &w.rscs[r];
     let mut state = match rsc.current() {
         None => "Stopped".to_string(),
@@ -212,7 +279,9 @@ fn primitive_line(w: &World, r: RscIx, level: usize) -> String {
                 .iter()
                 .map(|&m| w.nodes[m].uname.as_str())
                 .collect();
-            if nodes.len() > 1 {
+            if !with_nodes {
+                role
+            } else if nodes.len() > 1 {
                 format!("{role} [ {} ]", nodes.join(" "))
             } else {
                 format!("{role} {}", w.nodes[n].uname)
@@ -248,9 +317,22 @@ fn primitive_line(w: &World, r: RscIx, level: usize) -> String {
     format!(
         "{}* {}\t({}):\t {state}{flags}\n",
         indent(level),
-        rsc.id,
+        if with_nodes { &rsc.id } else { shown_id(w, r) },
         rsc.agent.spec()
     )
+}
+
+/// An anonymous clone's instances are all called by the configured id.
+fn shown_id(w: &World, r: RscIx) -> &str {
+    let anonymous = w
+        .clone_of(r)
+        .and_then(|c| w.rscs[c].clone.as_ref())
+        .is_some_and(|c| !c.unique);
+    if anonymous {
+        &w.rscs[r].base_id
+    } else {
+        &w.rscs[r].id
+    }
 }
 
 /// The state shown instead of the role while an operation is in flight.

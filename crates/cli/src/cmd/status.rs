@@ -11,7 +11,7 @@ use crate::crmmon::{self, Options};
 
 #[derive(Args, Debug)]
 pub struct StatusArgs {
-    /// crmsh's options (`full`, `inactive`, `ops`, `timing`, `failcounts`, `attributes`);
+    /// crmsh's options (`full`, `bynode`, `inactive`, `ops`, `timing`, `failcounts`, `attributes`);
     /// none means `inactive`, as with crmsh.
     #[arg(
         trailing_var_arg = true,
