@@ -1,6 +1,8 @@
 //! Where a command's CIB comes from and goes to: a file (`CIB_file=PATH` or `--cib PATH`,
 //! as with Pacemaker's tools) or the running cluster.
 //!
+//! The running cluster is reached through [`crate::live`].
+//!
 //! Writing a file is atomic — a temporary file in the same directory, fsync, rename, fsync
 //! of the directory — so a reader never sees half a CIB and a failed write leaves the old
 //! file byte-for-byte as it was.
@@ -38,16 +40,19 @@ impl CibSource {
         }
     }
 
-    /// Reads and loads the CIB.
+    /// Reads and loads the CIB (live: the whole CIB, status included).
     pub fn load(&self) -> anyhow::Result<Cib> {
         match self {
             CibSource::File { path, .. } => load_file(path),
-            CibSource::Live { run_dir } => Err(NoCluster::new(run_dir).into()),
+            CibSource::Live { run_dir } => crate::live::query(run_dir),
         }
     }
 
     /// Replaces the stored CIB, read as `base`, with `new`. Refused (nothing written) if
     /// the stored CIB is no longer at `base`'s version: someone else changed it meanwhile.
+    /// A file compares the whole version (its status is rewritten too); the running cluster
+    /// takes only `new`'s configuration and compares `admin_epoch` and `epoch`, as status
+    /// updates go on independently.
     pub fn store(&self, base: &Cib, new: &Cib) -> anyhow::Result<()> {
         match self {
             CibSource::File { path, .. } => {
@@ -62,7 +67,7 @@ impl CibSource {
                 }
                 write_atomically(path, new.to_xml().as_bytes())
             }
-            CibSource::Live { run_dir } => Err(NoCluster::new(run_dir).into()),
+            CibSource::Live { run_dir } => crate::live::commit(run_dir, base, new).map(|_| ()),
         }
     }
 
@@ -78,7 +83,7 @@ impl CibSource {
             CibSource::File { .. } => self.edit_status(|doc| {
                 crate::cibedit::set_transient_attr(doc, node, name, value).map(|_| ())
             }),
-            CibSource::Live { run_dir } => Err(NoCluster::new(run_dir).into()),
+            CibSource::Live { run_dir } => crate::live::attr_update(run_dir, node, name, value),
         }
     }
 
@@ -90,7 +95,7 @@ impl CibSource {
             CibSource::File { .. } => {
                 self.edit_status(|doc| crate::cibedit::cleanup(doc, rsc, node).map(|_| ()))
             }
-            CibSource::Live { run_dir } => Err(NoCluster::new(run_dir).into()),
+            CibSource::Live { run_dir } => crate::live::cleanup(run_dir, rsc, node),
         }
     }
 
@@ -114,7 +119,7 @@ impl CibSource {
                 let cib = load_file(path)?;
                 Ok(crate::crmmon::file_cluster_info(&cib, xml))
             }
-            CibSource::Live { run_dir } => Err(NoCluster::new(run_dir).into()),
+            CibSource::Live { run_dir } => crate::live::cluster_info(run_dir),
         }
     }
 

@@ -4,9 +4,13 @@
 //! swaps in a new CIB or section and numbers the result as Pacemaker does; `new` prints or
 //! writes an empty, valid CIB. Every refusal happens before anything is written, and the
 //! write itself is atomic, so a refused or failed replace leaves the file byte-for-byte as it
-//! was. Exit codes are Pacemaker's: 65 unusable input (CRM_EX_DATAERR), 66 input not readable
-//! (CRM_EX_NOINPUT), 102 no cluster (CRM_EX_DISCONNECT), 103 older than the current CIB
-//! (CRM_EX_OLD), 105 no such section (CRM_EX_NOSUCH).
+//! was. On the running cluster, a whole CIB is sent as a replace (its configuration and
+//! version), a section as a commit against the version it was read at; the daemon refuses
+//! an older CIB, a stale base or a configuration with errors, and nothing changes.
+//! Exit codes are Pacemaker's: 65 unusable input or a configuration the cluster refuses
+//! (CRM_EX_DATAERR), 66 input not readable (CRM_EX_NOINPUT), 102 no cluster
+//! (CRM_EX_DISCONNECT), 103 older than the current CIB or changed meanwhile (CRM_EX_OLD),
+//! 105 no such section (CRM_EX_NOSUCH).
 
 use std::io::Read;
 use std::path::PathBuf;
@@ -17,6 +21,7 @@ use tandem_cib::LoadError;
 use tandem_xml::{Document, NodeId, NodeKind};
 
 use crate::cibsource::{CibSource, MAX_CIB_FILE_BYTES, NoCluster, read_cib_text, write_atomically};
+use crate::live::LiveRefused;
 use crate::output::OutputAs;
 
 pub const EXIT_DATA: u8 = 65;
@@ -159,6 +164,12 @@ pub fn run(cmd: CibCommand, source: &CibSource) -> anyhow::Result<ExitCode> {
         Err(e) => {
             let code = if let Some(r) = e.downcast_ref::<Refused>() {
                 r.code
+            } else if let Some(r) = e.downcast_ref::<LiveRefused>() {
+                if r.is_version_conflict() {
+                    EXIT_OLD
+                } else {
+                    EXIT_DATA
+                }
             } else if e.downcast_ref::<NoCluster>().is_some() {
                 EXIT_DISCONNECT
             } else {
@@ -282,11 +293,24 @@ fn replace(args: ReplaceArgs, source: &CibSource) -> anyhow::Result<()> {
         ),
         e => refuse(EXIT_DATA, format!("{name}: {e}; nothing was changed")),
     })?;
-    source.store(&current, &next)?;
-    eprintln!(
-        "CIB replaced: version {} -> {}",
-        current.version, next.version
-    );
+    let stored = match source {
+        CibSource::File { .. } => {
+            source.store(&current, &next)?;
+            next.version
+        }
+        CibSource::Live { run_dir } => match args.scope {
+            None => crate::live::replace(run_dir, &next)?,
+            Some(Scope::Status) => {
+                return Err(refuse(
+                    EXIT_DATA,
+                    "the status section of the running cluster is kept by its nodes and cannot be replaced; nothing was changed",
+                ));
+            }
+            // A section: the configuration with it, against the version it was read at.
+            Some(_) => crate::live::commit(run_dir, &current, &next)?,
+        },
+    };
+    eprintln!("CIB replaced: version {} -> {stored}", current.version);
     Ok(())
 }
 

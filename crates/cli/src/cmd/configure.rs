@@ -202,16 +202,15 @@ impl Staged {
                 lines.join("\n  ")
             );
         }
-        let current = source.load()?;
-        if current.version != self.base.version {
-            bail!(
-                "commit refused, nothing was written: the CIB changed since it was read \
-                 (version {} then, {} now); run `refresh` (or start again) and redo the changes",
-                self.base.version,
-                current.version
-            );
-        }
+        // The store refuses a CIB changed since `base` was read (the file's version, the
+        // cluster's epoch), writing nothing.
         source.store(&self.base, &next)?;
+        // The cluster numbers and stamps the change itself: go on from what it holds (from
+        // our own successor if it cannot be read back, which only costs a stale refusal).
+        let next = match source {
+            CibSource::Live { .. } => source.load().unwrap_or(next),
+            CibSource::File { .. } => next,
+        };
         self.doc = next.document().clone();
         self.base = next;
         self.dirty = false;

@@ -147,11 +147,18 @@ fn read_input(args: &VerifyArgs, source: &CibSource) -> anyhow::Result<Input> {
             name: path.display().to_string(),
             text: read_cib_text(path)?,
         }),
-        CibSource::Live { run_dir } if args.live => Err(NoCluster {
-            run_dir: run_dir.clone(),
-            hint: "check a file with -x FILE, or set CIB_file=PATH",
-        }
-        .into()),
+        CibSource::Live { run_dir } if args.live => match crate::live::query_xml(run_dir) {
+            Ok(text) => Ok(Input {
+                name: crate::live::LIVE_CIB_NAME.into(),
+                text,
+            }),
+            Err(e) if e.downcast_ref::<NoCluster>().is_some() => Err(NoCluster {
+                run_dir: run_dir.clone(),
+                hint: "check a file with -x FILE, or set CIB_file=PATH",
+            }
+            .into()),
+            Err(e) => Err(e),
+        },
         CibSource::Live { .. } => anyhow::bail!(
             "no input given: use -x FILE, -X TEXT, -p (stdin), or -L (the running cluster; \
              with CIB_file=PATH, that file)"
