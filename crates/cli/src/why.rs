@@ -434,6 +434,22 @@ fn notes(cib: &Cib, t: &Transition, r: RscIx, now: DateTime) -> Vec<String> {
         v.push("stop-all-resources is on: every resource is kept stopped".into());
     }
     let (_, next_on) = placement(w, r);
+    if let [chosen] = next_on[..] {
+        let d = deciding(w, r);
+        let best = final_score(t, d, chosen);
+        let tied: Vec<NodeIx> = (0..w.nodes.len())
+            .filter(|&n| n != chosen && w.nodes[n].usable && final_score(t, d, n) == best)
+            .collect();
+        if !tied.is_empty() {
+            v.push(format!(
+                "{} has the same score as {}: among equal nodes the scheduler takes the one \
+                 with the fewest resources already placed, then the one it runs on, then the \
+                 first by name",
+                w.nodes[chosen].uname,
+                names(w, &tied)
+            ));
+        }
+    }
     if next_on.is_empty() && p.target_role != Role::Stopped && p.managed {
         let usable = (0..w.nodes.len()).any(|n| {
             w.nodes[n].usable && final_score(t, deciding(w, r), n).is_some_and(|s| s >= Score::ZERO)

@@ -121,10 +121,40 @@ fn status_and_resource_reports_are_exact() {
             "why-db-no-quorum",
         ),
         ("no_quorum.xml", &["status"], "no_quorum.status"),
+        ("digitalocean.xml", &["status"], "digitalocean.status"),
+        (
+            "digitalocean.xml",
+            &["resource", "why", "FloatIP"],
+            "why-FloatIP",
+        ),
     ];
     for (cib, args, name) in cases {
         golden(name, &ok(&dir().join(cib), args));
     }
+}
+
+/// A tutorial's move (seed 003 moves its IP with `crm resource move IP node3`), on the
+/// DigitalOcean tutorial's cluster (seed 001): the constraint shows in why and the last
+/// change in status.
+#[test]
+fn tutorial_move_shows_in_status_and_why() {
+    let s = Scratch::new("status-tutorial-move");
+    let cib = copy(&s, "digitalocean.xml");
+    let o = run(&cib, &["resource", "move", "FloatIP", "secondary"]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert_eq!(
+        stderr(&o),
+        "INFO: Move constraint created for FloatIP to secondary\n"
+    );
+    golden(
+        "why-FloatIP-moved",
+        &ok(&cib, &["resource", "why", "FloatIP"]),
+    );
+    let status = ok(&cib, &["status"]);
+    assert!(
+        status.contains("  * Last change:  Thu Jun 18 15:00:00 2020 by root via crm_resource on "),
+        "{status}"
+    );
 }
 
 #[test]
@@ -258,6 +288,46 @@ fn start_stop_set_target_role_like_crmsh() {
     assert!(ok(&cib, &["configure", "show", "Spare"]).ends_with("meta target-role=Started\n"));
     let o = run(&cib, &["resource", "promote", "Spare"]);
     assert_eq!(code(&o), 1);
+}
+
+#[test]
+fn param_meta_utilization_and_maintenance() {
+    let s = Scratch::new("status-attrs");
+    let cib = copy(&s, "haservice.xml");
+    ok(
+        &cib,
+        &["resource", "param", "FloatIP", "set", "ip", "10.0.0.5"],
+    );
+    ok(
+        &cib,
+        &["resource", "meta", "FloatIP", "set", "priority", "10"],
+    );
+    ok(
+        &cib,
+        &["resource", "utilization", "FloatIP", "set", "cpu", "1"],
+    );
+    ok(&cib, &["resource", "maintenance", "Spare"]);
+    assert_eq!(
+        ok(&cib, &["resource", "param", "FloatIP", "show", "ip"]),
+        "10.0.0.5\n"
+    );
+    assert_eq!(
+        ok(&cib, &["configure", "show", "FloatIP"]),
+        "primitive FloatIP Dummy \\\n\tparams ip=10.0.0.5 \\\n\tmeta priority=10 \\\n\t\
+         utilization cpu=1 \\\n\top monitor interval=10s\n"
+    );
+    ok(&cib, &["resource", "param", "FloatIP", "delete", "ip"]);
+    let o = run(&cib, &["resource", "param", "FloatIP", "show", "ip"]);
+    assert_eq!(code(&o), 1);
+    assert_eq!(
+        stderr(&o),
+        "tandem: error: resource FloatIP has no instance_attributes ip\n"
+    );
+    assert!(
+        ok(&cib, &["configure", "show", "Spare"]).contains("maintenance=true"),
+        "{}",
+        ok(&cib, &["configure", "show", "Spare"])
+    );
 }
 
 #[test]

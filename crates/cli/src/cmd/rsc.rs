@@ -37,6 +37,10 @@ pub const COMMANDS: &[&str] = &[
     "demote",
     "manage",
     "unmanage",
+    "maintenance",
+    "param",
+    "meta",
+    "utilization",
     "move",
     "migrate",
     "ban",
@@ -68,6 +72,10 @@ pub fn run(words: &[String], source: &CibSource) -> anyhow::Result<u8> {
         "demote" => set_role(source, &args, "Unpromoted", now)?,
         "manage" => set_meta_cmd(source, &args, "is-managed", "true", now)?,
         "unmanage" => set_meta_cmd(source, &args, "is-managed", "false", now)?,
+        "maintenance" => maintenance_cmd(source, &args, now)?,
+        "param" => attr_cmd(source, &args, "instance_attributes", now)?,
+        "meta" => attr_cmd(source, &args, "meta_attributes", now)?,
+        "utilization" => attr_cmd(source, &args, "utilization", now)?,
         "restart" => restart(source, &args, now)?,
         "move" | "migrate" => move_cmd(source, &args, now)?,
         "ban" => ban_cmd(source, &args, now)?,
@@ -184,6 +192,63 @@ fn set_meta_cmd(
         eprintln!("INFO: {n}");
     }
     Ok(String::new())
+}
+
+/// `maintenance RSC [on|off]`: the resource's `maintenance` meta-attribute.
+fn maintenance_cmd(source: &CibSource, args: &[&str], now: DateTime) -> anyhow::Result<String> {
+    let (rsc, value) = match args {
+        [rsc] | [rsc, "on" | "true"] => (*rsc, "true"),
+        [rsc, "off" | "false"] => (*rsc, "false"),
+        _ => bail!("usage: maintenance RSC [on|off]"),
+    };
+    set_meta_cmd(source, &[rsc], "maintenance", value, now)
+}
+
+/// `param|meta|utilization RSC set|delete|show NAME [VALUE]`, as `crm_resource
+/// --set-parameter/--delete-parameter/--get-parameter` (with `--meta`, `--utilization`):
+/// the resource's first block of that kind, created as `RSC-instance_attributes` (...).
+fn attr_cmd(
+    source: &CibSource,
+    args: &[&str],
+    set_tag: &str,
+    now: DateTime,
+) -> anyhow::Result<String> {
+    let usage = "RSC set|delete|show NAME [VALUE]";
+    let (rsc, op, name, value) = match args {
+        [rsc, op, name] => (*rsc, *op, *name, None),
+        [rsc, op, name, value] => (*rsc, *op, *name, Some(*value)),
+        _ => bail!("usage: {usage}"),
+    };
+    match (op, value) {
+        ("show", None) => {
+            let cib = source.load()?;
+            let el = cibedit::resource_element(cib.document(), rsc)
+                .with_context(|| format!("resource {rsc} is not defined in the CIB"))?;
+            let doc = cib.document();
+            let found = doc
+                .children_named(el, set_tag)
+                .flat_map(|s| doc.children_named(s, "nvpair").collect::<Vec<_>>())
+                .find(|&p| doc.attr(p, "name") == Some(name))
+                .and_then(|p| doc.attr(p, "value"));
+            match found {
+                Some(v) => Ok(format!("{v}\n")),
+                None => bail!("resource {rsc} has no {set_tag} {name}"),
+            }
+        }
+        ("set", Some(_)) | ("delete", None) => {
+            change(source, "crm_resource", now, |_, doc| {
+                let el = cibedit::resource_element(doc, rsc)
+                    .with_context(|| format!("resource {rsc} is not defined in the CIB"))?;
+                let set_id = format!("{rsc}-{set_tag}");
+                Ok((
+                    cibedit::set_nvpair(doc, el, set_tag, &set_id, name, value),
+                    (),
+                ))
+            })?;
+            Ok(String::new())
+        }
+        _ => bail!("usage: {usage}"),
+    }
 }
 
 /// The nodes the resource (any of its primitives) is active on, per the scheduler.

@@ -166,7 +166,7 @@ pub fn help(level: Level, topic: Option<&str>) -> Result<String, String> {
             wrap(
                 "an alias or a variant of a command described by `help` at this level (start \
                  for stop/promote/demote/manage/unmanage, move for migrate, clear for \
-                 unmove/unmigrate/unban, status for show/list)."
+                 unmove/unmigrate/unban, status for show/list, param for meta/utilization)."
             )
         )),
         None => Err(format!(

@@ -135,6 +135,18 @@ pub const HELP: &[CommandHelp] = &[
         text: "A resource's fail count on a node.",
     },
     CommandHelp {
+        name: "param",
+        usage: "param RSC set|delete|show NAME [VALUE]",
+        text: "A resource's instance attribute (also meta for meta-attributes, utilization \
+               for its utilization).",
+    },
+    CommandHelp {
+        name: "maintenance",
+        usage: "maintenance RSC [on|off]",
+        text: "Put a resource in maintenance (the cluster neither starts, stops nor monitors \
+               it), or take it out.",
+    },
+    CommandHelp {
         name: "why",
         usage: "why RSC",
         text: "Why the resource runs where it runs (or does not run): every node's score, what \
