@@ -14,6 +14,8 @@ const TOOLS: &[(&str, &[&str])] = &[
     ("crm_verify", &["verify"]),
     // crm_simulate's flags (-x, -L, -S, -s, -Q, -t, -q, -u, -d, -f, -i, -G) are `tandem simulate`'s.
     ("crm_simulate", &["simulate"]),
+    // crm_mon's flags (-1, -i, -r, -n, -f, -o, -t, -A) are `tandem mon`'s.
+    ("crm_mon", &["mon"]),
     ("corosync-quorumtool", &["quorum"]),
     ("corosync-cmapctl", &["cmap"]),
     ("corosync-cfgtool", &["links"]),

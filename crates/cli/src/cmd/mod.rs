@@ -13,6 +13,7 @@ pub mod configure;
 mod daemon;
 mod keygen;
 mod links;
+mod mon;
 pub mod node;
 mod quorum;
 pub mod ra;
@@ -69,6 +70,8 @@ pub enum Command {
     Resource(resource::ResourceArgs),
     /// The running cluster's status (like `crm status`).
     Status(status::StatusArgs),
+    /// The cluster's status, refreshed every few seconds until Ctrl-C; -1 once (like `crm_mon`).
+    Mon(mon::MonArgs),
     /// The running cluster's nodes: standby, online, ... (like `crm node`).
     Node(node::NodeArgs),
     /// Run this node's daemon (membership, ordered delivery, quorum) until SIGTERM.
@@ -97,6 +100,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Some(Command::Ra(args)) => ra::run(args),
         Some(Command::Resource(args)) => resource::run(args, &source),
         Some(Command::Status(a)) => status::run(a, &source),
+        Some(Command::Mon(a)) => mon::run(a, &source),
         Some(Command::Node(a)) => node::run(a, &source),
         Some(Command::Daemon(a)) => daemon::run(a, cli.run_dir),
         Some(Command::Quorum(a)) => quorum::run(a, &cli.run_dir),
