@@ -27,14 +27,28 @@ use crate::cibsource::NoCluster;
 pub const LIVE_CHANGE_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// The daemon refused a request; nothing changed in the cluster.
-#[derive(Debug, thiserror::Error)]
-#[error("the cluster refused the {what}: {message}; nothing was changed")]
+#[derive(Debug)]
 pub struct LiveRefused {
     /// What was asked ("commit", "replace", ...).
     pub what: &'static str,
     /// The daemon's reason.
     pub message: String,
 }
+
+/// Said after the daemon's reason, unless the reason says it already.
+const NOTHING_CHANGED: &str = "nothing was changed";
+
+impl std::fmt::Display for LiveRefused {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "the cluster refused the {}: {}", self.what, self.message)?;
+        if !self.message.contains(NOTHING_CHANGED) {
+            write!(f, "; {NOTHING_CHANGED}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for LiveRefused {}
 
 impl LiveRefused {
     /// The refusal is about versions (a stale base or an older CIB), not content: Pacemaker's
@@ -293,6 +307,14 @@ mod tests {
         assert_eq!(
             e.to_string(),
             format!("the cluster refused the commit: {reason}; nothing was changed")
+        );
+        let said = LiveRefused {
+            what: "commit",
+            message: "not valid; nothing was changed:\nerror: x".into(),
+        };
+        assert_eq!(
+            said.to_string(),
+            "the cluster refused the commit: not valid; nothing was changed:\nerror: x"
         );
     }
 
