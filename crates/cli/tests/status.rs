@@ -361,6 +361,14 @@ fn cleanup_forgets_failures_and_keeps_the_state() {
     let status = ok(&cib, &["status"]);
     assert!(!status.contains("IP_monitor_0 on node2"), "{status}");
     assert!(status.contains("IP_monitor_0 on node3"), "{status}");
+    // A lone node name: every resource on that node (crm_resource -C -N node3).
+    assert_eq!(
+        ok(&cib, &["resource", "cleanup", "node3"]),
+        "Cleaned up all resources on node3\n"
+    );
+    let status = ok(&cib, &["status"]);
+    assert!(!status.contains("IP_monitor_0 on node3"), "{status}");
+    assert!(status.contains("IP_monitor_0 on node1"), "{status}");
 }
 
 #[test]

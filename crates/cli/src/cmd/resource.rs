@@ -194,13 +194,44 @@ pub fn report(req: &OpRequest, r: &OpResult) -> String {
     out
 }
 
-/// `crm_resource` → `tandem resource`, for the operations Tandem has: `--force-start`,
-/// `--force-stop`, `--force-check`, `--force-promote`, `--force-demote` with `-r/--resource`
-/// and `-T/--timeout`; `-V` is accepted. Anything else is refused with the list.
+/// crm_resource's operations and the `tandem resource` verbs they become.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum CrmResourceOp {
+    Force(&'static str),
+    Move,
+    Ban,
+    Clear,
+    Cleanup,
+    Locate,
+    Why,
+    List,
+    Restart,
+    SetParam,
+    GetParam,
+    DeleteParam,
+}
+
+/// What crm_resource was told besides the operation.
+#[derive(Default)]
+struct CrmResourceArgs {
+    rsc: Option<OsString>,
+    node: Option<OsString>,
+    lifetime: Option<OsString>,
+    timeout: Option<OsString>,
+    param: Option<OsString>,
+    value: Option<OsString>,
+    set_kind: Option<&'static str>,
+    force: bool,
+}
+
+/// `crm_resource` → `tandem resource`: `--force-start|stop|check|promote|demote` (with
+/// `-T/--timeout`), `-M/--move`, `-B/--ban` (`-N NODE`, `-u LIFETIME`, `-f/--force`),
+/// `-U/--clear`, `-C/--cleanup`, `-W/--locate`, `-Y/--why`, `-L/--list`, `--restart`, and
+/// `-p/-g/-d` (set, get, delete a parameter; `-m/--meta`, `-z/--utilization`; `-v VALUE`), with
+/// `-r/--resource`; `-V`/`-Q` are accepted. Anything else is refused by name.
 pub fn crm_resource_args(rest: Vec<OsString>) -> Result<Vec<OsString>, String> {
-    let mut action: Option<&'static str> = None;
-    let mut rsc: Option<OsString> = None;
-    let mut timeout: Option<OsString> = None;
+    let mut op: Option<CrmResourceOp> = None;
+    let mut a = CrmResourceArgs::default();
     let mut passed: Vec<OsString> = Vec::new();
     let mut it = rest.into_iter();
     while let Some(arg) = it.next() {
@@ -215,55 +246,138 @@ pub fn crm_resource_args(rest: Vec<OsString>) -> Result<Vec<OsString>, String> {
                 .or_else(|| it.next())
                 .ok_or_else(|| format!("crm_resource: {name} needs a value"))
         };
-        let force = match flag.as_str() {
-            "--force-start" => Some("force-start"),
-            "--force-stop" => Some("force-stop"),
-            "--force-check" => Some("force-check"),
-            "--force-promote" => Some("force-promote"),
-            "--force-demote" => Some("force-demote"),
+        let chosen = match flag.as_str() {
+            "--force-start" => Some(CrmResourceOp::Force("force-start")),
+            "--force-stop" => Some(CrmResourceOp::Force("force-stop")),
+            "--force-check" => Some(CrmResourceOp::Force("force-check")),
+            "--force-promote" => Some(CrmResourceOp::Force("force-promote")),
+            "--force-demote" => Some(CrmResourceOp::Force("force-demote")),
+            "-M" | "--move" => Some(CrmResourceOp::Move),
+            "-B" | "--ban" => Some(CrmResourceOp::Ban),
+            "-U" | "--clear" => Some(CrmResourceOp::Clear),
+            "-C" | "--cleanup" => Some(CrmResourceOp::Cleanup),
+            "-W" | "--locate" => Some(CrmResourceOp::Locate),
+            "-Y" | "--why" => Some(CrmResourceOp::Why),
+            "-L" | "--list" => Some(CrmResourceOp::List),
+            "--restart" => Some(CrmResourceOp::Restart),
+            "-p" | "--set-parameter" => {
+                a.param = Some(value(&flag)?);
+                Some(CrmResourceOp::SetParam)
+            }
+            "-g" | "--get-parameter" => {
+                a.param = Some(value(&flag)?);
+                Some(CrmResourceOp::GetParam)
+            }
+            "-d" | "--delete-parameter" => {
+                a.param = Some(value(&flag)?);
+                Some(CrmResourceOp::DeleteParam)
+            }
             _ => None,
         };
-        match (force, flag.as_str()) {
-            (Some(a), _) => {
-                if action.is_some_and(|old| old != a) {
-                    return Err("crm_resource: give only one --force-* option".into());
-                }
-                action = Some(a);
+        if let Some(c) = chosen {
+            if op.is_some_and(|old| old != c) {
+                return Err("crm_resource: give only one operation".into());
             }
-            (None, "-r" | "--resource") => rsc = Some(value(&flag)?),
-            (None, "-T" | "--timeout") => timeout = Some(value(&flag)?),
-            (None, "-V" | "--verbose" | "-Q" | "--quiet") => {}
-            (None, "-h" | "--help") => passed.push("--help".into()),
-            (None, other) => {
+            op = Some(c);
+            continue;
+        }
+        match flag.as_str() {
+            "-r" | "--resource" => a.rsc = Some(value(&flag)?),
+            "-N" | "--node" => a.node = Some(value(&flag)?),
+            "-u" | "--lifetime" => a.lifetime = Some(value(&flag)?),
+            "-T" | "--timeout" => a.timeout = Some(value(&flag)?),
+            "-v" | "--parameter-value" => a.value = Some(value(&flag)?),
+            "-m" | "--meta" => a.set_kind = Some("meta"),
+            "-z" | "--utilization" => a.set_kind = Some("utilization"),
+            "-f" | "--force" => a.force = true,
+            "-V" | "--verbose" | "-Q" | "--quiet" => {}
+            "-h" | "--help" => passed.push("--help".into()),
+            other => {
                 return Err(format!(
-                    "crm_resource: {other} is not supported by tandem yet (supported: --force-start, \
-                     --force-stop, --force-check, --force-promote, --force-demote with -r RSC and -T TIMEOUT)"
+                    "crm_resource: {other} is not supported by tandem yet (supported: \
+                     --force-start, --force-stop, --force-check, --force-promote, \
+                     --force-demote, --move, --ban, --clear, --cleanup, --locate, --why, --list, \
+                     --restart, --set-parameter, --get-parameter, --delete-parameter with -r, \
+                     -N, -u, -v, -m, -z, -f, -T)"
                 ));
             }
         }
     }
     let mut out: Vec<OsString> = vec!["tandem".into(), "resource".into()];
-    match (action, rsc) {
-        (Some(a), Some(r)) => {
-            out.push(a.into());
-            out.push(r);
+    let Some(op) = op else {
+        if passed.is_empty() {
+            return Err("crm_resource: no operation given".into());
         }
-        (Some(_), None) => {
-            return Err("crm_resource: the --force-* options need -r RESOURCE".into());
-        }
-        (None, _) if passed.is_empty() => {
-            return Err(
-                "crm_resource: no operation given (tandem supports the --force-* options)".into(),
-            );
-        }
-        (None, _) => {}
-    }
-    if let Some(t) = timeout {
-        out.push("--timeout".into());
-        out.push(t);
-    }
+        out.extend(passed);
+        return Ok(out);
+    };
+    out.extend(crm_resource_words(op, a)?);
     out.extend(passed);
     Ok(out)
+}
+
+/// The `tandem resource` words for one crm_resource operation.
+fn crm_resource_words(op: CrmResourceOp, a: CrmResourceArgs) -> Result<Vec<OsString>, String> {
+    let need_rsc = |what: &str| {
+        a.rsc
+            .clone()
+            .ok_or_else(|| format!("crm_resource: {what} needs -r RESOURCE"))
+    };
+    let mut w: Vec<OsString> = Vec::new();
+    match op {
+        CrmResourceOp::Force(verb) => {
+            w.extend([verb.into(), need_rsc("--force-*")?]);
+            if let Some(t) = a.timeout {
+                w.extend(["--timeout".into(), t]);
+            }
+        }
+        CrmResourceOp::Move | CrmResourceOp::Ban => {
+            let verb = if op == CrmResourceOp::Move {
+                "move"
+            } else {
+                "ban"
+            };
+            w.extend([verb.into(), need_rsc(verb)?]);
+            w.extend(a.node);
+            w.extend(a.lifetime);
+            if a.force {
+                w.push("force".into());
+            }
+        }
+        CrmResourceOp::Clear => {
+            w.extend(["clear".into(), need_rsc("--clear")?]);
+            w.extend(a.node);
+        }
+        CrmResourceOp::Cleanup => {
+            w.push("cleanup".into());
+            w.extend(a.rsc);
+            w.extend(a.node);
+        }
+        CrmResourceOp::Locate => w.extend(["locate".into(), need_rsc("--locate")?]),
+        CrmResourceOp::Why => w.extend(["why".into(), need_rsc("--why")?]),
+        CrmResourceOp::List => w.push("status".into()),
+        CrmResourceOp::Restart => w.extend(["restart".into(), need_rsc("--restart")?]),
+        CrmResourceOp::SetParam | CrmResourceOp::GetParam | CrmResourceOp::DeleteParam => {
+            let kind = a.set_kind.unwrap_or("param");
+            let rsc = need_rsc("a parameter operation")?;
+            let name = a.param.clone().unwrap_or_default();
+            let (verb, value) = match op {
+                CrmResourceOp::SetParam => (
+                    "set",
+                    Some(
+                        a.value
+                            .clone()
+                            .ok_or("crm_resource: --set-parameter needs -v VALUE")?,
+                    ),
+                ),
+                CrmResourceOp::GetParam => ("show", None),
+                _ => ("delete", None),
+            };
+            w.extend([kind.into(), rsc, verb.into(), name]);
+            w.extend(value);
+        }
+    }
+    Ok(w)
 }
 
 #[cfg(test)]
@@ -297,13 +411,58 @@ mod tests {
         );
         assert_eq!(
             tr(&["--force-stop"]).unwrap_err(),
-            "crm_resource: the --force-* options need -r RESOURCE"
+            "crm_resource: --force-* needs -r RESOURCE"
         );
+        assert_eq!(tr(&["-L"]).unwrap(), ["tandem", "resource", "status"]);
         assert!(
-            tr(&["-L"])
+            tr(&["--digests"])
                 .unwrap_err()
-                .starts_with("crm_resource: -L is not supported by tandem yet")
+                .starts_with("crm_resource: --digests is not supported by tandem yet")
         );
         assert!(tr(&[]).is_err());
+    }
+
+    #[test]
+    fn crm_resource_cluster_operations() {
+        assert_eq!(
+            tr(&["--move", "-r", "IP", "-N", "node3", "-u", "PT1H"]).unwrap(),
+            ["tandem", "resource", "move", "IP", "node3", "PT1H"]
+        );
+        assert_eq!(
+            tr(&["-B", "-r", "IP", "--force"]).unwrap(),
+            ["tandem", "resource", "ban", "IP", "force"]
+        );
+        assert_eq!(
+            tr(&["-U", "--resource=IP"]).unwrap(),
+            ["tandem", "resource", "clear", "IP"]
+        );
+        assert_eq!(
+            tr(&["-C", "-N", "node2"]).unwrap(),
+            ["tandem", "resource", "cleanup", "node2"]
+        );
+        assert_eq!(
+            tr(&["-W", "-r", "IP"]).unwrap(),
+            ["tandem", "resource", "locate", "IP"]
+        );
+        assert_eq!(
+            tr(&["-r", "IP", "--meta", "-p", "target-role", "-v", "Stopped"]).unwrap(),
+            [
+                "tandem",
+                "resource",
+                "meta",
+                "IP",
+                "set",
+                "target-role",
+                "Stopped"
+            ]
+        );
+        assert_eq!(
+            tr(&["-r", "IP", "-g", "ip"]).unwrap(),
+            ["tandem", "resource", "param", "IP", "show", "ip"]
+        );
+        assert_eq!(
+            tr(&["-M"]).unwrap_err(),
+            "crm_resource: move needs -r RESOURCE"
+        );
     }
 }

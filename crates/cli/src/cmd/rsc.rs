@@ -517,20 +517,28 @@ fn clear_cmd(source: &CibSource, args: &[&str], now: DateTime) -> anyhow::Result
 }
 
 fn cleanup_cmd(source: &CibSource, args: &[&str]) -> anyhow::Result<String> {
+    let cib = source.load()?;
+    // A lone argument that names a node and no resource is the node (as crmsh reads it).
+    let is_node_only = |a: &str| {
+        cib.config.find_resource(a).is_none() && cibedit::node_id(cib.document(), a).is_some()
+    };
     let (rsc, node) = match args {
         [] => (None, None),
+        [n] if is_node_only(n) => (None, Some(*n)),
         [rsc] => (Some(*rsc), None),
         [rsc, node] => (Some(*rsc), Some(*node)),
         _ => bail!("usage: cleanup [RSC] [NODE]"),
     };
     // What there is to clean, for the report (the running cluster re-probes as well).
-    let cib = source.load()?;
     let mut doc = cib.document().clone();
     let cleaned = cibedit::cleanup(&mut doc, rsc, node)?;
     source.cleanup(rsc, node)?;
     let mut out = String::new();
     match (rsc, node) {
         (None, None) => out.push_str("Cleaned up all resources on all nodes\n"),
+        (None, Some(n)) => {
+            let _ = writeln!(out, "Cleaned up all resources on {n}");
+        }
         (Some(r), Some(n)) => {
             let _ = writeln!(out, "Cleaned up {r} on {n}");
         }
