@@ -124,6 +124,11 @@ fn status_and_resource_reports_are_exact() {
         ("digitalocean.xml", &["status"], "digitalocean.status"),
         (
             "digitalocean.xml",
+            &["resource", "scores"],
+            "digitalocean.scores",
+        ),
+        (
+            "digitalocean.xml",
             &["resource", "why", "FloatIP"],
             "why-FloatIP",
         ),

@@ -55,6 +55,7 @@ pub const COMMANDS: &[&str] = &[
     "show",
     "list",
     "why",
+    "scores",
 ];
 
 /// Runs crmsh resource command `words` (`["move", "IP", "node3"]`); prints what it says
@@ -84,6 +85,13 @@ pub fn run(words: &[String], source: &CibSource) -> anyhow::Result<u8> {
         "locate" => locate_cmd(source, &args, now)?,
         "failcount" => failcount_cmd(source, &args)?,
         "status" | "show" | "list" => status_cmd(source, &args, now)?,
+        "scores" => {
+            if !args.is_empty() {
+                bail!("usage: scores");
+            }
+            let cib = source.load()?;
+            tandem_scheduler::report::scores_text(&schedule(&cib, now))
+        }
         "why" => {
             let [rsc] = args[..] else {
                 bail!("usage: why RSC");

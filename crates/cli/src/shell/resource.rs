@@ -147,6 +147,11 @@ pub const HELP: &[CommandHelp] = &[
                it), or take it out.",
     },
     CommandHelp {
+        name: "scores",
+        usage: "scores",
+        text: "Every resource's allocation score on every node, as crm_simulate -s prints them.",
+    },
+    CommandHelp {
         name: "why",
         usage: "why RSC",
         text: "Why the resource runs where it runs (or does not run): every node's score, what \
