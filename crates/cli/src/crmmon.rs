@@ -158,6 +158,8 @@ pub struct Options {
     pub attributes: bool,
     /// `-n`: resources listed under the node they run on.
     pub bynode: bool,
+    /// `--output-as xml`: the status as crm_mon's XML.
+    pub xml: bool,
 }
 
 impl Options {
@@ -179,6 +181,7 @@ impl Options {
                 }
                 "-A" | "--show-node-attributes" | "attributes" => o.attributes = true,
                 "bynode" | "-n" | "--group-by-node" => o.bynode = true,
+                "xml" | "--as-xml" | "-X" | "--output-as=xml" => o.xml = true,
                 // crmsh's `full` is crm_mon -ncrft (tickets are not shown by tandem).
                 "full" => {
                     o.bynode = true;
@@ -190,7 +193,7 @@ impl Options {
                 "-1" | "--one-shot" => {}
                 other => anyhow::bail!(
                     "status {other}: not an option tandem status has (it has inactive, \
-                     bynode, failcounts, ops, timing, attributes, full)"
+                     bynode, failcounts, ops, timing, attributes, full, xml)"
                 ),
             }
         }
@@ -375,6 +378,9 @@ pub struct FailedAction {
     pub last_rc_change: Option<i64>,
     pub queue_ms: Option<u64>,
     pub exec_ms: Option<u64>,
+    pub interval_ms: u64,
+    /// The operation (`monitor`).
+    pub task: String,
 }
 
 impl FailedAction {
@@ -389,6 +395,8 @@ impl FailedAction {
             last_rc_change: op.last_rc_change,
             queue_ms: op.queue_time_ms,
             exec_ms: op.exec_time_ms,
+            interval_ms: op.interval_ms,
+            task: op.operation.clone(),
         }
     }
 

@@ -12,6 +12,7 @@ mod cibsource;
 mod cmd;
 mod compat;
 mod crmmon;
+mod crmmon_xml;
 mod live;
 mod output;
 mod shell;

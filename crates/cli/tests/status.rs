@@ -163,6 +163,21 @@ fn tutorial_move_shows_in_status_and_why() {
 }
 
 #[test]
+fn status_as_crm_mon_xml() {
+    let out = ok(&dir().join("haservice.xml"), &["status", "xml"]);
+    // The first line echoes the command line (the binary's path varies).
+    let (first, rest) = out.split_once('\n').unwrap();
+    assert!(
+        first.starts_with("<pacemaker-result api-version=\"2.39\" request=\"")
+            && first.ends_with(" status xml\">"),
+        "{first}"
+    );
+    golden("haservice.status-xml", rest);
+    // The document reads back as XML.
+    tandem_xml::Document::parse(&out).unwrap();
+}
+
+#[test]
 fn locate_and_failcount() {
     let cib = dir().join("haservice.xml");
     assert_eq!(

@@ -11,7 +11,8 @@ use crate::crmmon::{self, Options};
 
 #[derive(Args, Debug)]
 pub struct StatusArgs {
-    /// crmsh's options (`full`, `bynode`, `inactive`, `ops`, `timing`, `failcounts`, `attributes`);
+    /// crmsh's options (`full`, `bynode`, `inactive`, `ops`, `timing`, `failcounts`, `attributes`,
+    /// `xml`);
     /// none means `inactive`, as with crmsh.
     #[arg(
         trailing_var_arg = true,
@@ -32,5 +33,9 @@ pub fn text(words: &[String], source: &CibSource) -> anyhow::Result<String> {
     let (cib, view) = source.status_input()?;
     let now = crate::cmd::ra::now();
     let t = tandem_scheduler::schedule(&cib, now);
+    if options.xml {
+        let request = crate::output::request_line();
+        return Ok(crate::crmmon_xml::render(&cib, &t, &view, now, &request));
+    }
     Ok(crmmon::render(&cib, &t, &view, options, now))
 }

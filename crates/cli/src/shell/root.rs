@@ -50,7 +50,7 @@ pub const HELP: &[CommandHelp] = &[
     },
     CommandHelp {
         name: "status",
-        usage: "status [full|bynode|inactive|ops|timing|failcounts|attributes]",
+        usage: "status [full|bynode|inactive|ops|timing|failcounts|attributes|xml]",
         text: "The cluster's status, as crm_mon -1 shows it (of the CIB file when one is \
                given).",
     },
