@@ -308,20 +308,7 @@ impl Node {
         for o in outs {
             match o {
                 ControllerOut::Exec { node, op } => {
-                    let place = if node == self.name {
-                        format!("locally on {node}")
-                    } else {
-                        format!("on {node}")
-                    };
-                    self.log(
-                        Level::Notice,
-                        "controller",
-                        format!(
-                            "Initiating {} operation {} {place}",
-                            op.action,
-                            op.operation_key()
-                        ),
-                    );
+                    // The controller logs "Initiating ..." itself.
                     self.broadcast(&Body::Exec(ExecMsg::new(&node, op)), None);
                 }
                 ControllerOut::Fence { node, action } => {
@@ -359,19 +346,9 @@ impl Node {
     }
 
     fn transition_finished(&mut self, id: u64, complete: bool, reason: Option<String>) {
-        if complete {
-            self.log(
-                Level::Notice,
-                "controller",
-                format!("Transition {id} (Complete): done"),
-            );
-        } else {
-            let why = reason.unwrap_or_else(|| "aborted".into());
-            self.log(
-                Level::Notice,
-                "controller",
-                format!("Transition {id} aborted: {why}"),
-            );
+        if !complete {
+            let why = reason.unwrap_or_else(|| format!("Transition {id} aborted"));
+            self.log(Level::Notice, "controller", why.clone());
             let retry = self
                 .dc_state
                 .controller
