@@ -21,6 +21,7 @@
 //!     state_dir: "/tmp/n1/state".into(),
 //!     run_dir: "/tmp/n1/run".into(),
 //!     node_id: Some(1),
+//!     ocf_root: None,
 //! };
 //! tandem_daemon::run(opts).unwrap(); // until SIGTERM
 //! ```
@@ -28,6 +29,7 @@
 // A driver crate: it owns the clock and the environment.
 #![allow(clippy::disallowed_methods, clippy::disallowed_types)]
 
+mod agents;
 mod bench;
 pub mod cibstore;
 pub mod durable;

@@ -3,8 +3,11 @@
 //! sleeps until its next timer. The core never sees the clock: the loop passes
 //! microseconds since start.
 //!
-//! A later issue composes the CIB, controller and executor into the same loop: they become
-//! more inputs to one `Node` state machine that wraps [`Totem`].
+//! The state machine is [`tandem_node::Node`] (totem, the replicated CIB, the DC's
+//! controller and this node's executor side); the loop adds the executor's results
+//! ([`crate::agents`]) as inputs, writes the CIB with [`CibStore`] before acting on any later
+//! output, and answers IPC clients when the node replies. SIGTERM asks for a graceful
+//! shutdown (resources move away first); a second SIGTERM exits at once.
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -12,12 +15,15 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
-use tandem_totem::{Input, Level, NodeId, Output, Params, Time, TimerKind, Totem};
+use tandem_node::{ClientId, Node, NodeParams, NodeTimer, Now};
+use tandem_totem::{Input, Level, NodeId, Output, Params, Time, TimerKind};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::{UdpSocket, UnixListener, UnixStream};
 use tokio::sync::{mpsc, oneshot};
 
+use crate::agents::{self, Command};
 use crate::bench::BenchRun;
+use crate::cibstore::CibStore;
 use crate::ipc::{self, Request, Response};
 use crate::logger::Logger;
 use crate::setup::{DaemonOptions, Setup, load, persist_ring_seq};
@@ -39,11 +45,24 @@ struct Packet {
 
 type IpcJob = (Request, oneshot::Sender<Response>);
 
+/// One deadline per timer of the cluster layer and of the node.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Slot {
+    Totem(TimerKind),
+    Node(NodeTimer),
+}
+
 pub(crate) struct Daemon {
     pub(crate) setup: Setup,
-    pub(crate) totem: Totem,
+    pub(crate) node: Node,
     start: Instant,
-    timers: BTreeMap<TimerKind, Time>,
+    timers: BTreeMap<Slot, Time>,
+    store: CibStore,
+    exec: mpsc::Sender<Command>,
+    clients: BTreeMap<ClientId, oneshot::Sender<Response>>,
+    next_client: ClientId,
+    /// The node finished a graceful shutdown.
+    exiting: bool,
     sockets: BTreeMap<u8, Arc<UdpSocket>>,
     pub(crate) logger: Logger,
     pub(crate) bench: Option<BenchRun>,
@@ -160,11 +179,50 @@ async fn async_main(opts: DaemonOptions) -> anyhow::Result<()> {
     }
     let (ipc_tx, mut ipc_rx) = mpsc::channel::<IpcJob>(MAX_QUEUED_REQUESTS);
     tokio::spawn(accept_loop(listener, ipc_tx));
+    let store = CibStore::open(&opts.state_dir)?;
+    let cib = store.load()?;
+    match &cib {
+        Some(c) => logger.say(
+            Level::Notice,
+            "cib",
+            format!(
+                "Loaded the CIB (version {}) from {}",
+                c.version,
+                store.cib_path().display()
+            ),
+        ),
+        None => logger.say(
+            Level::Notice,
+            "cib",
+            "No CIB on disk: starting from an empty one (version 0.0.0) to take the cluster's"
+                .into(),
+        ),
+    }
+    let names = setup
+        .cfg
+        .nodes
+        .iter()
+        .map(|n| (n.nodeid, n.display_name()))
+        .collect();
+    let mut exec_config = tandem_exec::ExecConfig::default();
+    if let Some(root) = &opts.ocf_root {
+        exec_config.ocf_root = root.clone();
+    }
+    let (exec, mut exec_rx) = agents::start(exec_config);
     let mut d = Daemon {
-        totem: Totem::new(params),
+        node: Node::new(NodeParams {
+            totem: params,
+            names,
+            cib,
+        }),
         setup,
         start: Instant::now(),
         timers: BTreeMap::new(),
+        store,
+        exec,
+        clients: BTreeMap::new(),
+        next_client: 1,
+        exiting: false,
         sockets,
         logger,
         bench: None,
@@ -174,15 +232,38 @@ async fn async_main(opts: DaemonOptions) -> anyhow::Result<()> {
     d.input(Input::Start);
     d.input(Input::JoinGroup(BENCH_GROUP.into()));
     let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
-    loop {
+    let mut signalled = false;
+    while !d.exiting {
         let next = d.timers.values().min().copied();
         let sleep_until = next.map(|t| d.start + Duration::from_micros(t));
-        tokio::select! {
-            Some(p) = pkt_rx.recv() => d.packet(p),
-            Some((req, reply)) = ipc_rx.recv() => d.request(req, reply),
-            _ = sleep_opt(sleep_until) => d.fire_timers(),
-            _ = term.recv() => break,
-            _ = tokio::signal::ctrl_c() => break,
+        let stop = tokio::select! {
+            Some(p) = pkt_rx.recv() => { d.packet(p); false }
+            Some((req, reply)) = ipc_rx.recv() => { d.request(req, reply); false }
+            Some((call, outcome)) = exec_rx.recv() => {
+                d.node_input(tandem_node::Input::ExecDone { call, outcome });
+                false
+            }
+            _ = sleep_opt(sleep_until) => { d.fire_timers(); false }
+            _ = term.recv() => true,
+            _ = tokio::signal::ctrl_c() => true,
+        };
+        if stop {
+            if signalled {
+                d.logger.say(
+                    Level::Warning,
+                    "MAIN",
+                    "Second signal: exiting at once".into(),
+                );
+                break;
+            }
+            signalled = true;
+            d.logger.say(
+                Level::Notice,
+                "MAIN",
+                "Shutdown requested: moving resources away first (signal again to exit at once)"
+                    .into(),
+            );
+            d.node_input(tandem_node::Input::Shutdown);
         }
     }
     d.logger.say(
@@ -287,27 +368,80 @@ impl Daemon {
         self.start.elapsed().as_micros() as Time
     }
 
+    fn clock(&self) -> Now {
+        let epoch_s = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs() as i64)
+            .unwrap_or(0);
+        Now::new(self.now(), epoch_s)
+    }
+
     pub(crate) fn input(&mut self, input: Input) -> Vec<Output> {
         let rest = self.input_inner(input);
         self.bench_progress(&rest);
         rest
     }
 
-    /// Feeds the core and performs its outputs; returns deliveries and refusals.
+    /// Feeds a cluster-layer input; returns deliveries of other groups and refusals.
     pub(crate) fn input_inner(&mut self, input: Input) -> Vec<Output> {
-        let now = self.now();
-        let outs = self.totem.handle(now, input);
+        self.node_input(tandem_node::Input::Totem(input))
+    }
+
+    /// Feeds the node and performs its outputs, in order; returns the cluster-layer
+    /// outputs the caller may care about (deliveries of other groups, refusals).
+    pub(crate) fn node_input(&mut self, input: tandem_node::Input) -> Vec<Output> {
+        let now = self.clock();
+        let outs = self.node.handle(now, input);
         let mut rest = Vec::new();
         for o in outs {
-            if let Some(o) = self.act(o) {
+            if let Some(o) = self.act_node(o) {
                 rest.push(o);
             }
         }
         rest
     }
 
-    /// Performs one output; returns the ones the caller may care about (deliveries,
-    /// refusals).
+    fn act_node(&mut self, o: tandem_node::Output) -> Option<Output> {
+        use tandem_node::Output as N;
+        match o {
+            N::Totem(t) => return self.act(t),
+            N::SetTimer { timer, at } => {
+                self.timers.insert(Slot::Node(timer), at);
+            }
+            N::PersistCib(cib) => {
+                if let Err(e) = self.store.save(&cib) {
+                    self.logger.say(
+                        Level::Error,
+                        "cib",
+                        format!("cannot write the CIB (version {}): {e:#}", cib.version),
+                    );
+                }
+            }
+            N::Exec { call, op } => {
+                if let Err(e) = self.exec.try_send(Command::Run { call, op }) {
+                    self.logger.say(
+                        Level::Error,
+                        "execd",
+                        format!("the executor is not taking operations: {e}"),
+                    );
+                }
+            }
+            N::CancelExec { call } => {
+                let _ = self.exec.try_send(Command::Cancel { call });
+            }
+            N::Reply { client, resp } => {
+                if let Some(tx) = self.clients.remove(&client) {
+                    let _ = tx.send(ipc_response(resp));
+                }
+            }
+            N::Log(l) => self.logger.line(&l),
+            N::Exit => self.exiting = true,
+        }
+        None
+    }
+
+    /// Performs one cluster-layer output; returns the ones the caller may care about
+    /// (deliveries of other groups, refusals).
     fn act(&mut self, o: Output) -> Option<Output> {
         match o {
             Output::Send { to, link, bytes } => {
@@ -320,7 +454,7 @@ impl Daemon {
                 None
             }
             Output::SetTimer { timer, at } => {
-                self.timers.insert(timer, at);
+                self.timers.insert(Slot::Totem(timer), at);
                 None
             }
             Output::PersistRingSeq(seq) => {
@@ -366,7 +500,7 @@ impl Daemon {
 
     fn fire_timers(&mut self) {
         let now = self.now();
-        let due: Vec<TimerKind> = self
+        let due: Vec<Slot> = self
             .timers
             .iter()
             .filter(|(_, at)| **at <= now)
@@ -374,7 +508,14 @@ impl Daemon {
             .collect();
         for k in due {
             self.timers.remove(&k);
-            self.input(Input::Timer(k));
+            match k {
+                Slot::Totem(t) => {
+                    self.input(Input::Timer(t));
+                }
+                Slot::Node(t) => {
+                    self.node_input(tandem_node::Input::Timer(t));
+                }
+            }
         }
     }
 
@@ -414,17 +555,80 @@ impl Daemon {
                     return;
                 }
             }
-            other => Response::Error {
-                message: format!(
-                    "unknown request: this daemon does not serve '{}'",
-                    other.name()
-                ),
-            },
+            other => {
+                let Some(req) = node_request(other) else {
+                    let _ = reply.send(Response::Error {
+                        message: "request not served by the node layer".into(),
+                    });
+                    return;
+                };
+                let client = self.next_client;
+                self.next_client += 1;
+                self.clients.insert(client, reply);
+                self.node_input(tandem_node::Input::Request { client, req });
+                return;
+            }
         };
         let _ = reply.send(r);
     }
 
     pub(crate) fn me(&self) -> NodeId {
         self.setup.me
+    }
+}
+
+/// An IPC request the node layer answers, in the node's terms.
+fn node_request(r: Request) -> Option<tandem_node::Request> {
+    use tandem_node::Request as N;
+    Some(match r {
+        Request::CibQuery => N::CibQuery,
+        Request::CibCommit {
+            base_admin_epoch,
+            base_epoch,
+            configuration,
+        } => N::CibCommit {
+            base_admin_epoch,
+            base_epoch,
+            configuration,
+        },
+        Request::CibReplace { xml } => N::CibReplace { xml },
+        Request::AttrUpdate { node, name, value } => N::AttrUpdate { node, name, value },
+        Request::Cleanup { resource, node } => N::Cleanup { resource, node },
+        Request::ClusterStatus => N::ClusterStatus,
+        Request::Shutdown => N::Shutdown,
+        Request::Status
+        | Request::Cmap { .. }
+        | Request::SetExpectedVotes { .. }
+        | Request::Bench { .. } => return None,
+    })
+}
+
+/// The node's answer as the IPC protocol has it.
+fn ipc_response(r: tandem_node::Response) -> Response {
+    use tandem_node::Response as N;
+    match r {
+        N::Cib { xml } => Response::Cib { xml },
+        N::Committed { version } => Response::Committed {
+            admin_epoch: version.admin_epoch,
+            epoch: version.epoch,
+            num_updates: version.num_updates,
+        },
+        N::Done => Response::Done,
+        N::Error { message } => Response::Error { message },
+        N::Cluster(info) => Response::Cluster(Box::new(ipc::ClusterInfo {
+            cib: info.cib,
+            local_node: info.local_node,
+            dc: info.dc,
+            quorate: info.quorate,
+            members: info.members,
+            ring: info.ring,
+            last_change: info.last_change.map(|l| ipc::LastChange {
+                epoch_s: l.epoch_s,
+                user: l.user,
+                client: l.client,
+                origin_node: l.origin_node,
+            }),
+            transition_active: info.transition_active,
+        })),
     }
 }

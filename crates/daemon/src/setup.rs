@@ -19,6 +19,8 @@ pub struct DaemonOptions {
     pub state_dir: PathBuf,
     pub run_dir: PathBuf,
     pub node_id: Option<NodeId>,
+    /// Where OCF agents live (`resource.d/PROVIDER/TYPE`); `None`: `/usr/lib/ocf`.
+    pub ocf_root: Option<PathBuf>,
 }
 
 pub const DEFAULT_CONFIG: &str = "/etc/tandem/corosync.conf";

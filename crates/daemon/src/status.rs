@@ -6,7 +6,7 @@ use crate::ipc::{CmapEntry, DaemonStatus, Member, PeerLink};
 use crate::run::Daemon;
 
 pub(crate) fn status(d: &Daemon) -> DaemonStatus {
-    let s = d.totem.status();
+    let s = d.node.totem().status();
     let cfg = &d.setup.cfg;
     let name = |id| {
         cfg.node(id)
@@ -141,7 +141,7 @@ fn config_keys(d: &Daemon, v: &mut Vec<CmapEntry>) {
 }
 
 fn runtime_keys(d: &Daemon, v: &mut Vec<CmapEntry>) {
-    let timing = d.totem.params().timing;
+    let timing = d.node.totem().params().timing;
     for (k, x) in [
         ("token", timing.token_ms),
         ("token_retransmit", timing.token_retransmit_ms),
@@ -177,7 +177,7 @@ fn runtime_keys(d: &Daemon, v: &mut Vec<CmapEntry>) {
             timing.ping_timeout_ms,
         ));
     }
-    let s = d.totem.status();
+    let s = d.node.totem().status();
     let mut ids: Vec<u32> = s.peers.iter().map(|p| p.id).collect();
     ids.push(d.me());
     ids.sort_unstable();

@@ -20,6 +20,9 @@ pub struct DaemonArgs {
     /// (several nodes on one host, e.g. 127.0.0.1-3).
     #[arg(long, value_name = "N")]
     pub node_id: Option<u32>,
+    /// Where OCF resource agents live (default /usr/lib/ocf).
+    #[arg(long, value_name = "DIR", env = "OCF_ROOT")]
+    pub ocf_root: Option<PathBuf>,
 }
 
 pub fn run(a: DaemonArgs, run_dir: PathBuf) -> anyhow::Result<ExitCode> {
@@ -29,6 +32,7 @@ pub fn run(a: DaemonArgs, run_dir: PathBuf) -> anyhow::Result<ExitCode> {
         state_dir: a.state_dir,
         run_dir,
         node_id: a.node_id,
+        ocf_root: a.ocf_root,
     })?;
     Ok(ExitCode::SUCCESS)
 }
