@@ -53,6 +53,13 @@ impl Local {
 impl Node {
     /// A CIB operation was applied: keep our own history in step with cleanups.
     pub(crate) fn local_op_applied(&mut self, op: &CibOp) {
+        if let CibOp::History {
+            node, fresh: true, ..
+        } = op
+            && *node == self.name
+        {
+            self.sync.fresh_applied = true;
+        }
         if let CibOp::Cleanup { resource, node } = op
             && node.as_deref().is_none_or(|n| n == self.name)
         {

@@ -8,9 +8,9 @@
 //!    `(admin_epoch, epoch, num_updates)`, ties going to the lowest node id;
 //! 3. if every digest equals the winner's, the round is over; otherwise the winner
 //!    broadcasts its CIB (`SyncCib`, in parts if large) and everyone adopts it on delivery;
-//! 4. each node then re-reports its own executor history (and, on its first round since it
-//!    started, clears its transient attributes), and the operations held during the round
-//!    are applied in delivery order.
+//! 4. each node then re-reports its own executor history (and, until its first report since
+//!    it started is applied, clears its transient attributes of an earlier life), and the
+//!    operations held during the round are applied in delivery order.
 //!
 //! Since the round ends at the same point of the total order on every member, every member
 //! applies the same operations to the same CIB afterwards. A new round drops what the old
@@ -37,6 +37,9 @@ pub struct Sync {
     done: bool,
     /// Rounds completed since this node started.
     pub(crate) completed: u64,
+    /// Our first report since we started (which also clears our transient attributes of
+    /// an earlier life) was applied.
+    pub(crate) fresh_applied: bool,
 }
 
 impl Sync {
@@ -179,16 +182,23 @@ impl Node {
 
     fn finish_round(&mut self, replaced: bool) {
         self.sync.done = true;
-        let fresh = self.sync.completed == 0;
         self.sync.completed += 1;
         self.choose_dc();
-        if fresh || replaced {
-            let op = CibOp::History {
-                node: self.name.clone(),
-                lrm: if fresh { None } else { self.my_lrm_xml() },
-                fresh,
-            };
-            self.send_op(op, None);
+        // Always re-reported: a report broadcast after an earlier round may have been
+        // dropped by a round that started before it was delivered. Unchanged, it changes
+        // nothing.
+        let op = CibOp::History {
+            node: self.name.clone(),
+            lrm: self.my_lrm_xml(),
+            fresh: !self.sync.fresh_applied,
+        };
+        self.send_op(op, None);
+        if replaced {
+            self.log(
+                Level::Info,
+                "cib",
+                "Re-reporting our resource history into the new CIB".into(),
+            );
         }
         self.dc_synced();
         self.release_held();

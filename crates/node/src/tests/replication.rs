@@ -299,3 +299,71 @@ fn a_node_starting_alone_has_quorum_only_with_enough_votes() {
     assert_eq!(h.node(1).cib().root_attr("have-quorum"), Some("1"));
     assert_eq!(h.node(1).dc_name().as_deref(), Some("n1"));
 }
+
+#[test]
+fn a_restarted_node_forgets_its_transient_attributes_of_an_earlier_life() {
+    let mut h = started(3);
+    let r = h.call(
+        1,
+        Request::AttrUpdate {
+            node: "n3".into(),
+            name: "fail-count-d#start_0".into(),
+            value: Some("INFINITY".into()),
+        },
+    );
+    assert_eq!(r, Response::Done);
+    h.run_ms(500);
+    h.crash(3);
+    assert!(h.run_until(30_000, |h| h.converged()));
+    let disk = h.disk.get(&3).cloned();
+    h.start(3, disk);
+    assert!(h.run_until(30_000, |h| h.converged() && h.nodes.len() == 3));
+    h.run_ms(2_000);
+    for id in 1..=3 {
+        let doc = h.node(id).cib().document();
+        assert_eq!(
+            transient_attr(doc, "n3", "fail-count-d#start_0"),
+            None,
+            "node {id}"
+        );
+    }
+}
+
+#[test]
+fn after_a_partition_heals_the_newer_side_wins_everywhere() {
+    let mut h = started(3);
+    // n3 alone on one side; n1+n2 (quorate) on the other.
+    h.side.insert(3, 1);
+    assert!(h.run_until(30_000, |h| h.node(1).members == vec![1, 2]
+        && h.node(3).members == vec![3]
+        && h.node(1).is_synced()
+        && h.node(3).is_synced()));
+    h.run_ms(2_000);
+    let r = commit(
+        &mut h,
+        1,
+        &config_with(r#"<primitive id="major" class="ocf" provider="heartbeat" type="Dummy"/>"#),
+    );
+    assert!(matches!(r, Response::Committed { .. }), "{r:?}");
+    // The minority side's own attribute change (status only: a lower version).
+    let r = h.call(
+        3,
+        Request::AttrUpdate {
+            node: "n3".into(),
+            name: "minor".into(),
+            value: Some("1".into()),
+        },
+    );
+    assert_eq!(r, Response::Done);
+    assert_eq!(h.node(3).cib().root_attr("have-quorum"), Some("0"));
+    h.side.clear();
+    assert!(h.run_until(60_000, |h| h.converged() && h.node(1).members.len() == 3));
+    h.run_ms(2_000);
+    assert!(h.converged());
+    for id in 1..=3 {
+        let cib = h.node(id).cib();
+        assert!(cib.config.find_resource("major").is_some(), "node {id}");
+        assert_eq!(cib.root_attr("have-quorum"), Some("1"));
+        assert_eq!(h.node(id).dc_name().as_deref(), Some("n1"));
+    }
+}
