@@ -1,17 +1,21 @@
-//! `tandem-daemon`: the driver that runs Tandem's cluster layer on a real machine.
+//! `tandem-daemon`: the driver that runs a Tandem node on a real machine.
 //!
 //! ```text
 //!   UDP socket per link ──datagrams──▶ ┐
-//!   Unix socket tandem.sock ─requests─▶ ├─▶ main loop ──Input──▶ Totem::handle ──Output──┐
-//!   timers (one deadline per kind) ───▶ ┘       ▲                                         │
-//!        ▲                                       └── send_to / persist ringid / log ◀─────┘
-//!        └───────────────────── SetTimer ◀────────────────────────────────────────────────┘
+//!   Unix socket tandem.sock ─requests─▶ │
+//!   executor results (agents) ────────▶ ├─▶ main loop ──Input──▶ Node::handle ──Output──┐
+//!   timers (one deadline per kind) ───▶ ┘       ▲                                        │
+//!        ▲                                       └─ send_to / persist ringid / save CIB ◀┤
+//!        │                                          run or cancel agents / reply / log ◀─┤
+//!        └───────────────────── SetTimer ◀───────────────────────────────────────────────┘
 //! ```
 //!
-//! The daemon owns sockets, the clock, files and the log; every decision is made by
-//! [`tandem_totem::Totem`]. Paths (config, authkey, state and run directories) are all
-//! options, so several daemons run side by side on 127.0.0.x for tests and demos. The
-//! local IPC protocol is in [`ipc`]; the CIB on disk in [`cibstore`].
+//! The daemon owns sockets, the clock, files, child processes and the log; every decision
+//! is made by [`tandem_node::Node`] (which wraps [`tandem_totem::Totem`]). Operations run
+//! through [`tandem_exec::Executor`]; the CIB is written by [`cibstore`] before any later
+//! output is acted on. Paths (config, authkey, state and run directories, the OCF root) are
+//! all options, so several daemons run side by side on 127.0.0.x for tests and demos. The
+//! local IPC protocol is in [`ipc`].
 //!
 //! ```no_run
 //! use tandem_daemon::DaemonOptions;
