@@ -19,6 +19,7 @@ mod quorum;
 pub mod ra;
 pub mod resource;
 pub mod rsc;
+mod sandbox;
 mod simulate;
 pub mod status;
 pub mod verify;
@@ -84,6 +85,9 @@ pub enum Command {
     Links(links::LinksArgs),
     /// Write a new authkey (like `corosync-keygen`).
     Keygen(keygen::KeygenArgs),
+    /// A real N-node cluster on this machine (127.0.0.1..N) with example resources, to try
+    /// Tandem; Ctrl-C or `tandem sandbox down` removes it.
+    Sandbox(sandbox::SandboxArgs),
 }
 
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
@@ -107,5 +111,6 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Some(Command::Cmap(a)) => cmap::run(a, &cli.run_dir),
         Some(Command::Links(a)) => links::run(a, &cli.run_dir),
         Some(Command::Keygen(a)) => keygen::run(a),
+        Some(Command::Sandbox(a)) => sandbox::run(a),
     }
 }

@@ -1,0 +1,126 @@
+//! The files a loopback cluster is made of: corosync.conf, the node names and addresses,
+//! and the choice of free ports.
+
+use std::net::{Ipv4Addr, SocketAddrV4, TcpListener, UdpSocket};
+use std::sync::atomic::{AtomicU16, Ordering};
+
+/// At most this many nodes: addresses 127.0.0.1..=MAX_NODES (all of 127/8 is local on
+/// Linux, so no address needs configuring).
+pub const MAX_NODES: usize = 16;
+
+/// The token timeout written into a loopback cluster's corosync.conf, in milliseconds.
+///
+/// Corosync's default is 3000 ms. On loopback there is no network delay to absorb, so a
+/// shorter token makes a killed node noticed — and its resources recovered — about three
+/// times sooner, which is what a demo and a test want to show. It is not shorter still
+/// because a busy two-core machine running several daemons, agents and `cargo test` must
+/// not miss tokens and fake failures (`crates/cli/tests/cluster.rs` uses the same value).
+pub const DEFAULT_TOKEN_MS: u32 = 1000;
+
+/// The first UDP port tried for `tandem sandbox` (Corosync's 5405 + 10000, so a real
+/// cluster on this machine is not disturbed).
+pub const SANDBOX_PORT: u16 = 15405;
+
+/// How many ports are tried, upwards from the first, before giving up.
+pub const PORT_SEARCH_SPAN: u16 = 2000;
+
+/// Node `i`'s name (1-based): `node1`, `node2`, ...
+pub fn node_name(i: usize) -> String {
+    format!("node{i}")
+}
+
+/// Node `i`'s address (1-based): 127.0.0.i.
+pub fn node_addr(i: usize) -> Ipv4Addr {
+    Ipv4Addr::new(127, 0, 0, u8::try_from(i).expect("at most MAX_NODES nodes"))
+}
+
+/// corosync.conf for `nodes` nodes on 127.0.0.1..=nodes, all on UDP `port`.
+///
+/// Two nodes get `two_node: 1` (which implies wait_for_all): the one survivor of a
+/// two-node cluster keeps quorum, as the two-node tutorials configure it.
+pub fn corosync_conf(cluster_name: &str, nodes: usize, port: u16, token_ms: u32) -> String {
+    let mut s = String::new();
+    s.push_str("# Written by tandem-testkit for a cluster of daemons on one machine.\n");
+    s.push_str("totem {\n    version: 2\n");
+    s.push_str(&format!("    cluster_name: {cluster_name}\n"));
+    s.push_str(&format!(
+        "    # Corosync's default is 3000 ms; on loopback a shorter token notices a dead\n    # node sooner without risking false failures on a busy machine.\n    token: {token_ms}\n"
+    ));
+    s.push_str(&format!(
+        "    interface {{\n        linknumber: 0\n        mcastport: {port}\n    }}\n}}\n"
+    ));
+    s.push_str("quorum {\n    provider: corosync_votequorum\n");
+    if nodes == 2 {
+        s.push_str("    two_node: 1\n");
+    }
+    s.push_str("}\nnodelist {\n");
+    for i in 1..=nodes {
+        s.push_str(&format!(
+            "    node {{\n        ring0_addr: {}\n        name: {}\n        nodeid: {i}\n    }}\n",
+            node_addr(i),
+            node_name(i)
+        ));
+    }
+    s.push_str("}\nlogging {\n    to_stderr: yes\n}\n");
+    s
+}
+
+/// A UDP port, at or above `from`, that every node address can bind now.
+pub fn free_udp_port(nodes: usize, from: u16) -> anyhow::Result<u16> {
+    search(from, |port| {
+        (1..=nodes).all(|i| UdpSocket::bind(SocketAddrV4::new(node_addr(i), port)).is_ok())
+    })
+}
+
+/// A TCP port on 127.0.0.1, at or above `from`, that nothing listens on now.
+pub fn free_tcp_port(from: u16) -> anyhow::Result<u16> {
+    search(from, |port| {
+        TcpListener::bind(SocketAddrV4::new(Ipv4Addr::LOCALHOST, port)).is_ok()
+    })
+}
+
+fn search(from: u16, free: impl Fn(u16) -> bool) -> anyhow::Result<u16> {
+    let to = from.saturating_add(PORT_SEARCH_SPAN);
+    (from..to)
+        .find(|&p| free(p))
+        .ok_or_else(|| anyhow::anyhow!("no free port in {from}..{to}"))
+}
+
+/// A starting point for [`free_udp_port`]/[`free_tcp_port`] that differs between the
+/// clusters one process creates (tests run in parallel threads) and, likely, between
+/// processes: the search still checks that the port is free.
+pub fn auto_port_base() -> u16 {
+    static NEXT: AtomicU16 = AtomicU16::new(0);
+    let n = NEXT.fetch_add(1, Ordering::Relaxed);
+    let pid = std::process::id();
+    let slot = (pid.wrapping_mul(37).wrapping_add(u32::from(n) * 8)) % 20000;
+    20000 + u16::try_from(slot).expect("below 20000")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn two_nodes_get_two_node_and_names() {
+        let c = corosync_conf("demo", 2, 15405, 1000);
+        assert!(c.contains("    two_node: 1\n"), "{c}");
+        assert!(
+            c.contains("        ring0_addr: 127.0.0.2\n        name: node2\n        nodeid: 2\n")
+        );
+        assert!(c.contains("mcastport: 15405\n"));
+        let parsed = tandem_totem::config::ClusterConfig::from_text("test", &c).unwrap();
+        assert_eq!(parsed.nodes.len(), 2);
+        parsed.check_runnable().unwrap();
+        let three = corosync_conf("demo", 3, 15405, 1000);
+        assert!(!three.contains("two_node"));
+    }
+
+    #[test]
+    fn ports_found_are_free() {
+        let p = free_tcp_port(auto_port_base()).unwrap();
+        assert!(TcpListener::bind(SocketAddrV4::new(Ipv4Addr::LOCALHOST, p)).is_ok());
+        let u = free_udp_port(3, auto_port_base()).unwrap();
+        assert!(UdpSocket::bind(SocketAddrV4::new(node_addr(3), u)).is_ok());
+    }
+}
