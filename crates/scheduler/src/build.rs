@@ -32,6 +32,7 @@ pub fn build_world(ctx: &Ctx<'_>) -> World {
     let mut w = World {
         fencing_enabled: ctx.options.fencing_enabled,
         ignore_quorum: ctx.options.no_quorum_policy == tandem_cib::options::NoQuorumPolicy::Ignore,
+        node_health: !matches!(ctx.options.node_health_strategy.as_str(), "" | "none"),
         ..World::default()
     };
     for n in &ctx.cib.config.nodes {
@@ -308,6 +309,7 @@ pub fn new_rsc(
         blocked: false,
         banned: Vec::new(),
         stop_on_fail: false,
+        failure_ignored: false,
         pending_task: None,
         allowed: vec![None; nodes],
         assigned: None,

@@ -181,6 +181,8 @@ pub struct Rsc {
     pub blocked: bool,
     /// Nodes where this resource must never run (hard errors, fail-count over threshold).
     pub banned: Vec<NodeIx>,
+    /// A failure happened that `on-fail=ignore` let pass (shown as "failure ignored").
+    pub failure_ignored: bool,
     /// A failure asked for the resource to stay stopped (`on-fail=stop`).
     pub stop_on_fail: bool,
     /// Nodes where the agent reported the resource is not installed/configured.
@@ -233,6 +235,8 @@ pub struct World {
     pub fencing_enabled: bool,
     /// `no-quorum-policy=ignore`: fencing goes ahead without quorum.
     pub ignore_quorum: bool,
+    /// A node health strategy is in use: status names nodes whose health is not green.
+    pub node_health: bool,
     pub dc: Option<NodeIx>,
     /// When set (see [`crate::schedule_traced`]), every score added to a resource's node
     /// table is recorded here with what it came from.

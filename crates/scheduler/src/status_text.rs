@@ -110,7 +110,7 @@ pub fn node_entries(w: &World, level: usize) -> String {
         } else if node.maintenance {
             Some("maintenance".to_string())
         } else {
-            None
+            health_word(w, n).map(|h| format!("online (health is {h})"))
         };
         match special {
             Some(s) => out.push_str(&format!("{}* Node {}: {s}\n", indent(level), node.uname)),
@@ -193,7 +193,30 @@ fn node_state_word(w: &World, n: NodeIx) -> String {
     if node.maintenance {
         return "maintenance".to_string();
     }
-    "online".to_string()
+    match health_word(w, n) {
+        Some(h) => format!("online (health is {h})"),
+        None => "online".to_string(),
+    }
+}
+
+/// RED or YELLOW when a health strategy is in use and a `#health*` attribute says so.
+fn health_word(w: &World, n: NodeIx) -> Option<&'static str> {
+    if !w.node_health {
+        return None;
+    }
+    let colours: Vec<String> = w.nodes[n]
+        .attrs
+        .iter()
+        .filter(|(k, _)| k.starts_with("#health"))
+        .map(|(_, v)| v.trim().to_ascii_lowercase())
+        .collect();
+    if colours.iter().any(|c| c == "red") {
+        Some("RED")
+    } else if colours.iter().any(|c| c == "yellow") {
+        Some("YELLOW")
+    } else {
+        None
+    }
 }
 
 /// The resource list block.
@@ -301,6 +324,9 @@ fn primitive_line_with(w: &World, r: RscIx, level: usize, with_nodes: bool) -> S
     }
     if rsc.target_role == Role::Stopped && !rsc.orphan {
         flags.push("disabled");
+    }
+    if rsc.failure_ignored {
+        flags.push("failure ignored");
     }
     if rsc.maintenance || rsc.current().is_some_and(|n| w.nodes[n].maintenance) {
         flags.push("maintenance");

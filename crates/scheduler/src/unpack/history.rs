@@ -210,6 +210,9 @@ fn attach(w: &mut World, r: RscIx, node: NodeIx, rep: &Replay) {
     if rep.pending.is_some() && rsc.pending_task.is_none() {
         rsc.pending_task = rep.pending.clone();
     }
+    if rep.failure_ignored {
+        rsc.failure_ignored = true;
+    }
     if !rep.failed || !active {
         return;
     }

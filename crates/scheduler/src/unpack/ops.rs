@@ -72,6 +72,8 @@ pub struct Replay {
     pub last_start: Option<usize>,
     /// Something succeeded after the last failure, so it no longer needs recovery.
     pub migrate: Option<(String, String)>,
+    /// A failure was ignored (`on-fail=ignore`): status shows "failure ignored".
+    pub failure_ignored: bool,
 }
 
 /// The target rc the controller expected (third field of the transition key).
@@ -249,6 +251,7 @@ fn apply_op(r: &mut Replay, op: &OpHistory, rctx: &ReplayCtx<'_>) {
                 return;
             }
             if on_fail == OnFail::Ignore {
+                r.failure_ignored = true;
                 r.role = Some(if op.operation == "stop" {
                     Role::Stopped
                 } else {
