@@ -454,11 +454,46 @@ pub fn cleanup_doc(doc: &mut Document, resource: Option<&str>, node: Option<&str
     }
 }
 
+/// What the DC records as `dc-version` (Pacemaker records its own version there).
+pub const DC_VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), "-tandem");
+
+/// What the DC records as `cluster-infrastructure`.
+pub const CLUSTER_INFRASTRUCTURE: &str = "tandem";
+
+/// Sets a read-only cluster property in `cib-bootstrap-options` (as Pacemaker's DC does),
+/// touching nothing when it already has that value.
+fn set_bootstrap_option(doc: &mut Document, conf: XmlId, name: &str, value: &str) {
+    let crm = ensure(doc, conf, "crm_config", None);
+    let set = ensure(
+        doc,
+        crm,
+        "cluster_property_set",
+        Some("cib-bootstrap-options"),
+    );
+    let existing = doc
+        .children_named(set, "nvpair")
+        .find(|&n| doc.attr(n, "name") == Some(name));
+    match existing {
+        Some(n) if doc.attr(n, "value") == Some(value) => {}
+        Some(n) => {
+            doc.set_attr(n, "value", value);
+        }
+        None => {
+            let id = format!("cib-bootstrap-options-{name}");
+            let n =
+                doc.create_element_with("nvpair", &[("id", &id), ("name", name), ("value", value)]);
+            doc.append_child(set, n);
+        }
+    }
+}
+
 fn membership(doc: &mut Document, dc: NodeId, quorate: bool, nodes: &[NodeRow]) {
     let r = root(doc);
     doc.set_attr(r, "have-quorum", if quorate { "1" } else { "0" });
     doc.set_attr(r, "dc-uuid", &dc.to_string());
     let conf = ensure(doc, r, "configuration", None);
+    set_bootstrap_option(doc, conf, "dc-version", DC_VERSION);
+    set_bootstrap_option(doc, conf, "cluster-infrastructure", CLUSTER_INFRASTRUCTURE);
     let conf_nodes = ensure(doc, conf, "nodes", None);
     for row in nodes.iter().filter(|n| n.member) {
         let id = row.id.to_string();

@@ -145,15 +145,10 @@ impl Node {
                 self.request_schedule(&format!("{node} reported its resource history"))
             }
             CibOp::Commit { .. } | CibOp::Replace { .. } if changed => {
-                // A configuration without some members' <node> entries gets them back.
-                let missing = self.members.iter().any(|m| {
-                    let name = self.uname(*m);
-                    !self.cib.config.nodes.iter().any(|n| n.uname == name)
-                });
-                if missing {
-                    self.dc_state.last_rows = None;
-                    self.write_membership();
-                }
+                // A new configuration may lack the members' <node> entries or the DC's
+                // properties: write them again (nothing changes if they are there).
+                self.dc_state.last_rows = None;
+                self.write_membership();
                 self.request_schedule("the configuration changed")
             }
             CibOp::Attrs { node, set } if changed => {

@@ -67,6 +67,19 @@ fn three_nodes_agree_on_cib_dc_and_membership() {
         assert_eq!(n.dc_name().as_deref(), Some("n1"));
         assert_eq!(n.cib().root_attr("dc-uuid"), Some("1"));
         assert_eq!(n.cib().root_attr("have-quorum"), Some("1"));
+        let props: Vec<(String, String)> = n.cib().config.crm_config[0]
+            .pairs
+            .iter()
+            .map(|p| (p.name.clone(), p.value.clone().unwrap_or_default()))
+            .collect();
+        assert_eq!(
+            props,
+            [
+                ("dc-version", crate::cibops::DC_VERSION),
+                ("cluster-infrastructure", "tandem")
+            ]
+            .map(|(a, b)| (a.to_string(), b.to_string()))
+        );
         for u in ["n1", "n2", "n3"] {
             assert_eq!(node_state_attrs(&h, id, u), member_row(), "{u} on {id}");
         }
