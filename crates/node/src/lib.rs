@@ -16,14 +16,31 @@
 //!                                      └───────────────────────────────────────┘
 //! ```
 //!
-//! # Using it
+//! # Using it (the driver's contract)
 //!
 //! ```text
 //! let mut node = Node::new(NodeParams { totem: params, names, cib: store.load()? });
 //! let outs = node.handle(now, Input::Totem(tandem_totem::Input::Start)); // joins the group
 //! // then, for every event: outs = node.handle(Now { mono_us, epoch_s }, input);
-//! // and carry out `outs` in order: PersistCib before any later output (a Reply).
 //! ```
+//!
+//! * Carry out the outputs in order. [`Output::PersistCib`] must be durable before any later
+//!   output is acted on (a [`Output::Reply`] after it acknowledges the change), like totem's
+//!   `PersistRingSeq`.
+//! * Timers: one deadline per [`NodeTimer`] and per totem `TimerKind`; a new `SetTimer`
+//!   replaces the previous deadline of that timer. Feed [`Input::Timer`] /
+//!   `Input::Totem(Timer(kind))` when it is due.
+//! * [`Output::Exec`]`{call, op}`: run `op` (a recurring one until [`Output::CancelExec`]);
+//!   answer each result with [`Input::ExecDone`]`{call, outcome}` — for a recurring one, the
+//!   first result and each one that differs from the previous (the executor's "report on
+//!   change"). Results of cancelled calls are ignored.
+//! * [`Output::Exit`]: a graceful shutdown finished; stop the process.
+//! * [`Input::Request`] is answered by exactly one [`Output::Reply`] with the same client
+//!   (immediately for queries, after delivery and application for changes).
+//! * Status for tools: [`Node::totem`], [`Node::cib`], [`Node::dc_name`], [`Node::is_synced`].
+//!
+//! The simulator runs N nodes this way on a virtual clock; `harness.rs` (tests) is a small
+//! in-memory example with virtual agents, crashes and partitions.
 //!
 //! # Replication (ARCHITECTURE §4)
 //!

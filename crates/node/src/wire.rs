@@ -1,6 +1,6 @@
 //! The node layer's messages in the process group [`GROUP`], and their framing.
 //!
-//! A message is `WIRE_VERSION` (one byte) followed by a postcard [`Frame`]; a body larger
+//! A message is `WIRE_VERSION` (one byte) followed by a postcard `Frame`; a body larger
 //! than [`FRAGMENT_BYTES`] travels as numbered parts that the receivers put back together
 //! per sender (totem delivers one sender's messages in the order sent, so the parts arrive
 //! in order). A receiver that meets an unknown version logs it once and ignores the message.
