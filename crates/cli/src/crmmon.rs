@@ -279,7 +279,7 @@ fn summary(cib: &Cib, w: &World, view: &ClusterView, now: DateTime) -> String {
     let _ = writeln!(out, "  * Stack: {stack}");
     match &view.dc {
         Some(dc) => {
-            let version = prop("dc-version").unwrap_or_else(|| "unknown".to_string());
+            let version = prop("dc-version").unwrap_or_else(|| dc_version(view).to_string());
             let quorum = if view.quorate {
                 "partition with quorum"
             } else {
@@ -301,6 +301,16 @@ fn summary(cib: &Cib, w: &World, view: &ClusterView, now: DateTime) -> String {
     out.push_str(&resource_count(w));
     out.push_str(&management_notice(t_options(cib, now)));
     out
+}
+
+/// The DC's version when the CIB does not record one: ours in a running Tandem cluster
+/// (every node runs the same binary), unknown for a file.
+pub fn dc_version(view: &ClusterView) -> &'static str {
+    if view.local_node.is_some() {
+        env!("CARGO_PKG_VERSION")
+    } else {
+        "unknown"
+    }
 }
 
 fn t_options(cib: &Cib, now: DateTime) -> tandem_cib::ClusterOptions {

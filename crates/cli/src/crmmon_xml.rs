@@ -64,7 +64,10 @@ fn summary(
     child(doc, s, "stack", &[("type", &stack)]);
     match &view.dc {
         Some(dc) => {
-            let version = props.get("dc-version").cloned().unwrap_or_default();
+            let version = props
+                .get("dc-version")
+                .cloned()
+                .unwrap_or_else(|| crate::crmmon::dc_version(view).to_string());
             let id = w
                 .node_named(dc)
                 .map(|n| w.nodes[n].id.clone())

@@ -279,6 +279,22 @@ fn forbidden_by(cib: &Cib, t: &Transition, r: RscIx, n: NodeIx, now: DateTime) -
         ));
     }
     let node = &w.nodes[n].uname;
+    // A group member runs where the member before it runs.
+    if let Some(g) = w.group_of(r) {
+        let members = &w.rscs[g].children;
+        if let Some(i) = members.iter().position(|&m| m == r).filter(|&i| i > 0) {
+            let prev = members[i - 1];
+            let (_, prev_next) = placement(w, prev);
+            if !prev_next.contains(&n) {
+                let pid = &w.rscs[prev].id;
+                return Some(format!(
+                    "group {}: it runs where {pid}, the member before it, runs, and {pid} will \
+                     not run on {node}",
+                    w.rscs[g].id
+                ));
+            }
+        }
+    }
     for c in colocations_of(cib, w, r) {
         let Some(wr) = w.rsc(&c.with) else {
             continue;
