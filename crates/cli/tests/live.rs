@@ -22,6 +22,9 @@ const TANDEM: &str = env!("CARGO_BIN_EXE_tandem");
 const FORM_DEADLINE: Duration = Duration::from_secs(90);
 /// How long a change may take to reach the other node.
 const REPLICATE_DEADLINE: Duration = Duration::from_secs(30);
+/// The cluster records changes of its own (membership, `dc-version`) after forming; a
+/// configuration unchanged on both nodes for this long is taken as settled.
+const QUIET: Duration = Duration::from_secs(2);
 
 struct Cluster {
     dir: Scratch,
@@ -69,6 +72,7 @@ impl Cluster {
             c.start(id);
         }
         c.wait_formed();
+        c.settle();
         c
     }
 
@@ -156,6 +160,35 @@ impl Cluster {
         }
     }
 
+    /// Waits until both nodes hold the same configuration version and it stayed so for
+    /// [`QUIET`]: the changes the cluster makes itself are done, so a test's own change is
+    /// the only one.
+    fn settle(&self) -> Cib {
+        let start = Instant::now();
+        let mut last: Option<((u64, u64), Instant)> = None;
+        loop {
+            let v1 = self.cib(1).map(|c| conf_version(&c));
+            let v2 = self.cib(2).map(|c| conf_version(&c));
+            match (v1, v2) {
+                (Some(a), Some(b)) if a == b => match last {
+                    Some((v, since)) if v == a && since.elapsed() >= QUIET => {
+                        return self.cib(1).unwrap();
+                    }
+                    Some((v, _)) if v == a => {}
+                    _ => last = Some((a, Instant::now())),
+                },
+                _ => last = None,
+            }
+            if start.elapsed() > FORM_DEADLINE {
+                panic!(
+                    "the configuration did not settle: {v1:?} {v2:?}\n{}",
+                    self.logs()
+                );
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
     /// Both nodes answer with a quorate CIB listing both as members.
     fn wait_formed(&self) {
         for id in 1..=2 {
@@ -164,6 +197,32 @@ impl Cluster {
             });
         }
     }
+}
+
+/// `before`'s crm_config section (with what the DC records there) and
+/// `stonith-enabled=false`, as XML.
+fn crm_config_with_fencing_off(before: &Cib) -> String {
+    let mut doc = before.document().clone();
+    let crm = before.section("crm_config").unwrap();
+    let set = match doc.child_named(crm, "cluster_property_set") {
+        Some(s) => s,
+        None => {
+            let s =
+                doc.create_element_with("cluster_property_set", &[("id", "cib-bootstrap-options")]);
+            doc.append_child(crm, s);
+            s
+        }
+    };
+    let p = doc.create_element_with(
+        "nvpair",
+        &[
+            ("id", "o-se"),
+            ("name", "stonith-enabled"),
+            ("value", "false"),
+        ],
+    );
+    doc.append_child(set, p);
+    doc.node_to_pretty_string(crm)
 }
 
 /// The configuration section, canonical (formatting and attribute order aside).
@@ -199,20 +258,29 @@ fn cib_query_replace_and_refused_commits_on_a_live_cluster() {
     assert!(stdout(&out).starts_with("<nodes>"), "{}", stdout(&out));
 
     // replace of a section: a commit against the version read; both nodes get it.
-    let before = c.cib(1).unwrap();
-    let out = c.run(1, &[
-        "cib", "replace", "--scope", "crm_config", "-X",
-        r#"<crm_config><cluster_property_set id="cib-bootstrap-options"><nvpair id="o-se" name="stonith-enabled" value="false"/></cluster_property_set></crm_config>"#,
-    ]);
+    let before = c.settle();
+    let out = c.run(
+        1,
+        &[
+            "cib",
+            "replace",
+            "--scope",
+            "crm_config",
+            "-X",
+            &crm_config_with_fencing_off(&before),
+        ],
+    );
     assert_eq!(code(&out), 0, "{}", stderr(&out));
-    let after = c.cib(1).unwrap();
+    let after = c.settle();
     assert!(has_property(&after, "stonith-enabled", "false"));
     assert_eq!(conf_version(&after).1, conf_version(&before).1 + 1);
     let printed = format!(
-        "CIB replaced: version {} -> {}.{}.",
-        before.version, after.version.admin_epoch, after.version.epoch
+        "CIB replaced: version {}.{}.",
+        before.version.admin_epoch, before.version.epoch
     );
+    let committed = format!(" -> {}.{}.", after.version.admin_epoch, after.version.epoch);
     assert!(stderr(&out).starts_with(&printed), "{}", stderr(&out));
+    assert!(stderr(&out).contains(&committed), "{}", stderr(&out));
     let on_2 = c.wait_cib(2, REPLICATE_DEADLINE, "the replaced crm_config", |cib| {
         conf_version(cib) == conf_version(&after)
     });
@@ -318,7 +386,7 @@ fn configure_commits_to_the_live_cluster() {
     assert_eq!(code(&out), 0, "{}", stderr(&out));
     let out = c.run(1, &["configure", "rsc_defaults", "resource-stickiness=100"]);
     assert_eq!(code(&out), 0, "{}", stderr(&out));
-    let committed = c.cib(1).unwrap();
+    let committed = c.settle();
     assert!(has_property(&committed, "stonith-enabled", "false"));
     c.wait_cib(2, REPLICATE_DEADLINE, "the one-shot commits", |cib| {
         configuration(cib) == configuration(&committed)
