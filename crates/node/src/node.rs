@@ -170,11 +170,12 @@ impl Node {
             T::Deliver(d) if d.group == GROUP => self.on_deliver(d),
             T::ViewInstalled(v) => {
                 self.ring = v.ring;
+                self.on_view(v.members.clone());
                 self.out.push(Output::Totem(T::ViewInstalled(v)));
             }
-            T::GroupChanged { group, members } if group == GROUP => {
-                self.on_group(members);
-            }
+            // Every node joins the group as it starts, so after a view's sync barrier the
+            // group's members are the view's: rounds follow views (see `sync`).
+            T::GroupChanged { group, .. } if group == GROUP => {}
             T::Refused(r) => match client {
                 Some(c) => {
                     self.out.push(Output::Reply {
@@ -448,8 +449,8 @@ impl Node {
         self.out.push(Output::SetTimer { timer, at });
     }
 
-    /// The group's members changed: a new sync round starts.
-    fn on_group(&mut self, members: Vec<NodeId>) {
+    /// A view was installed: a new sync round starts.
+    fn on_view(&mut self, members: Vec<NodeId>) {
         let departed: Vec<NodeId> = self
             .members
             .iter()
@@ -458,9 +459,6 @@ impl Node {
             .collect();
         self.members = members.clone();
         self.reasm.retain_members(&members);
-        if !members.contains(&self.me) {
-            return;
-        }
         let round = Round {
             ring_rep: self.ring.rep,
             ring_seq: self.ring.seq,

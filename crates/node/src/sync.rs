@@ -1,7 +1,12 @@
 //! CIB sync at membership changes.
 //!
-//! Every change of the group's members starts a *round* (named by the ring and the member
-//! list, so every member names it the same). In the total order:
+//! Every view totem installs starts a *round* (named by the ring and its members, so every
+//! member names it the same; every node joins the group as it starts, so the view's
+//! members are the group's once the view's sync barrier has passed). Rounds follow views
+//! rather than group changes because a node that restarts quickly may stay in the group
+//! as the others see it — only the new view tells them it needs a sync. The round's
+//! messages come after the view's barrier in the total order, as everything else of the
+//! view does, so all members hold the same operations during the round. In the total order:
 //!
 //! 1. each member broadcasts its CIB version and digest (`SyncVersion`);
 //! 2. once all members' versions are delivered, everyone picks the same winner: the highest

@@ -380,3 +380,23 @@ fn after_a_partition_heals_the_newer_side_wins_everywhere() {
         assert_eq!(h.node(id).dc_name().as_deref(), Some("n1"));
     }
 }
+
+#[test]
+fn a_node_restarting_faster_than_failure_detection_still_syncs() {
+    let mut h = started(3);
+    let r = commit(
+        &mut h,
+        1,
+        &config_with(r#"<primitive id="d" class="ocf" provider="heartbeat" type="Dummy"/>"#),
+    );
+    assert!(matches!(r, Response::Committed { .. }));
+    h.run_ms(200);
+    // Restarted at once with an empty disk: the others never see it leave the group.
+    h.crash(3);
+    h.start(3, None);
+    assert!(h.run_until(30_000, |h| h.converged() && h.nodes.len() == 3));
+    h.run_ms(2_000);
+    assert!(h.converged());
+    assert!(h.node(3).cib().config.find_resource("d").is_some());
+    assert_eq!(h.node(3).dc_name().as_deref(), Some("n1"));
+}
