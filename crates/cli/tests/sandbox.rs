@@ -196,3 +196,53 @@ fn foreground_sandbox_tears_down_on_ctrl_c() {
     .unwrap();
     assert!(!s.path("tandem-sandbox.json").exists());
 }
+
+#[test]
+fn two_node_sandbox_runs_the_example_group_and_serves_http() {
+    let s = Scratch::new("sbx-example");
+    let dir = s.path("cluster");
+    let http = tandem_testkit::config::free_tcp_port(tandem_testkit::config::auto_port_base())
+        .unwrap()
+        .to_string();
+    let out = sandbox(&s.0)
+        .args(["--detach", "--nodes", "2", "--http-port", &http, "--dir"])
+        .arg(&dir)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let ok = out.status.success();
+    // Stop it before asserting, so a failed assertion leaves nothing running.
+    let crm = std::fs::read_to_string(dir.join("sandbox.crm")).unwrap_or_default();
+    let body = ok.then(|| http_body(&http)).flatten();
+    let down = sandbox(&s.0).arg("down").output().unwrap();
+    assert!(ok, "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    assert!(stdout.contains("The example resources run ("), "{stdout}");
+    assert!(
+        stdout.contains("  * Resource Group: HAService:\n"),
+        "{stdout}"
+    );
+    assert!(
+        crm.starts_with("property stonith-enabled=false no-quorum-policy=ignore\n"),
+        "{crm}"
+    );
+    let body = body.unwrap();
+    assert!(
+        body == "Hello from node1 (Tandem sandbox)\n"
+            || body == "Hello from node2 (Tandem sandbox)\n",
+        "{body}"
+    );
+    assert!(down.status.success(), "{down:?}");
+    assert!(procs::marked(&dir, None).is_empty());
+    assert!(!dir.exists());
+}
+
+/// The body of `GET /` on 127.0.0.1:port.
+fn http_body(port: &str) -> Option<String> {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(format!("127.0.0.1:{port}")).ok()?;
+    s.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
+    s.write_all(b"GET / HTTP/1.0\r\n\r\n").ok()?;
+    let mut out = String::new();
+    s.read_to_string(&mut out).ok()?;
+    out.split_once("\r\n\r\n").map(|(_, b)| b.to_string())
+}

@@ -26,6 +26,13 @@ pub const FORM_TIMEOUT: Duration = Duration::from_secs(60);
 /// How long one IPC status poll may take (a daemon busy starting up answers later).
 const POLL_IPC_TIMEOUT: Duration = Duration::from_secs(2);
 
+/// How often [`LoopbackCluster::configure`] retries a commit refused because the CIB
+/// changed since it was read.
+const CONFIGURE_RETRIES: u32 = 20;
+
+/// The refusal [`LoopbackCluster::configure`] retries.
+const CHANGED_SINCE_READ: &str = "the CIB changed since it was read";
+
 /// How many bytes of each daemon log an error report quotes (the end of the log).
 const LOG_TAIL_BYTES: usize = 4000;
 
@@ -302,10 +309,28 @@ impl LoopbackCluster {
         .map_err(|e| self.with_logs(e))
     }
 
-    /// Waits until all nodes formed one quorate view.
+    /// Waits until all nodes formed one quorate view and agree on the DC.
     pub fn wait_formed(&self) -> anyhow::Result<()> {
         let all: Vec<usize> = (1..=self.nodes).collect();
-        self.wait_view(&all, FORM_TIMEOUT)
+        self.wait_view(&all, FORM_TIMEOUT)?;
+        eventually_unless(
+            "every node to know the DC",
+            FORM_TIMEOUT,
+            self.cancel,
+            || {
+                let dcs: Vec<Option<String>> = all.iter().map(|&i| self.dc(i)).collect();
+                (dcs[0].is_some() && dcs.iter().all(|d| *d == dcs[0])).then_some(())
+            },
+        )
+        .map_err(|e| self.with_logs(e))
+    }
+
+    /// The DC node `i` knows of (`None` while there is none or it cannot answer).
+    pub fn dc(&self, i: usize) -> Option<String> {
+        match ipc::call_with_timeout(&self.run_dir(i), &Request::ClusterStatus, POLL_IPC_TIMEOUT) {
+            Ok(Response::Cluster(info)) => info.dc,
+            _ => None,
+        }
     }
 
     /// Runs `tandem ARGS` against node `i`; its standard output, or an error with its
@@ -335,8 +360,21 @@ impl LoopbackCluster {
             .join(format!("load-{}.crm", N.fetch_add(1, Ordering::Relaxed)));
         std::fs::write(&file, crm).with_context(|| format!("cannot write {}", file.display()))?;
         let path = file.display().to_string();
-        self.tool_ok(i, &["configure", "load", "update", &path])
-            .map(drop)
+        let mut tries = 0;
+        loop {
+            match self.tool_ok(i, &["configure", "load", "update", &path]) {
+                Ok(_) => return Ok(()),
+                // Someone else (the DC recording a joining node) changed the CIB between
+                // read and commit; the refusal changed nothing, so do what it says: again.
+                Err(e)
+                    if tries < CONFIGURE_RETRIES && e.to_string().contains(CHANGED_SINCE_READ) =>
+                {
+                    tries += 1;
+                    std::thread::sleep(crate::wait::POLL_INTERVAL);
+                }
+                Err(e) => return Err(e),
+            }
+        }
     }
 
     /// Node `i`'s CIB (`tandem cib query`), `None` while it cannot answer.
