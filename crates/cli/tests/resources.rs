@@ -1,5 +1,6 @@
 //! Three real daemons on 127.0.0.1-3 run a resource: the cluster starts an `ocf:tandem:Dummy`
-//! on one node, and after `kill -9` of that node's daemon starts it on a survivor. Each
+//! on one node, after `kill -9` of that node's daemon starts it on a survivor, and after a
+//! SIGTERM (graceful shutdown) of that one moves it to the last node. Each
 //! daemon gets its own `HA_RSCTMP`, so the Dummy's state file says on which node it runs.
 
 // A test of real processes: it owns the clock and waits.
@@ -152,6 +153,7 @@ const CONFIGURATION: &str = r#"<configuration>
   <crm_config>
     <cluster_property_set id="cib-bootstrap-options">
       <nvpair id="opt-stonith" name="stonith-enabled" value="false"/>
+      <nvpair id="opt-nqp" name="no-quorum-policy" value="ignore"/>
     </cluster_property_set>
   </crm_config>
   <nodes/>
@@ -177,20 +179,34 @@ fn a_dummy_is_started_by_the_cluster_and_moved_after_kill_9() {
             cluster_info(&c, *i).is_some_and(|info| info.members.len() == 3 && info.dc.is_some())
         })
     });
-    let Some(Response::Cib { xml }) = c.call(2, &Request::CibQuery) else {
-        panic!("no CIB from node 2")
+    // The DC's own changes (node entries, dc-version) may land between a read and a
+    // commit: then the commit is refused and read again, as a user would.
+    let mut attempt = 0;
+    let (live, answer) = loop {
+        let Some(Response::Cib { xml }) = c.call(2, &Request::CibQuery) else {
+            panic!("no CIB from node 2")
+        };
+        let live = tandem_cib::Cib::parse(&xml).unwrap();
+        let answer = c
+            .call(
+                2,
+                &Request::CibCommit {
+                    base_admin_epoch: live.version.admin_epoch,
+                    base_epoch: live.version.epoch,
+                    configuration: CONFIGURATION.into(),
+                },
+            )
+            .unwrap();
+        attempt += 1;
+        match &answer {
+            Response::Error { message }
+                if message.starts_with("the CIB changed since it was read") && attempt < 20 =>
+            {
+                std::thread::sleep(Duration::from_millis(200));
+            }
+            _ => break (live, answer),
+        }
     };
-    let live = tandem_cib::Cib::parse(&xml).unwrap();
-    let answer = c
-        .call(
-            2,
-            &Request::CibCommit {
-                base_admin_epoch: live.version.admin_epoch,
-                base_epoch: live.version.epoch,
-                configuration: CONFIGURATION.into(),
-            },
-        )
-        .unwrap();
     assert!(
         matches!(answer, Response::Committed { epoch, .. } if epoch == live.version.epoch + 1),
         "{answer:?}"
@@ -257,4 +273,29 @@ fn a_dummy_is_started_by_the_cluster_and_moved_after_kill_9() {
     // Exactly one survivor runs it, and it stays put.
     std::thread::sleep(Duration::from_secs(3));
     assert_eq!(c.running("d", &survivors), vec![second]);
+
+    // SIGTERM is a graceful shutdown: the resource moves to the last node, then the
+    // daemon exits by itself (the last node keeps it without quorum:
+    // no-quorum-policy=ignore).
+    let last: Vec<usize> = survivors.iter().copied().filter(|i| *i != second).collect();
+    let pid = c.procs[second - 1].as_ref().unwrap().id();
+    let term = Command::new("kill")
+        .args(["-TERM", &pid.to_string()])
+        .status()
+        .unwrap();
+    assert!(term.success());
+    let mut child = c.procs[second - 1].take().unwrap();
+    c.wait_for(
+        "the daemon to leave after moving d",
+        Duration::from_secs(60),
+        || matches!(child.try_wait(), Ok(Some(_))),
+    );
+    c.wait_for(
+        "d running on the last node",
+        Duration::from_secs(60),
+        || c.running("d", &last) == last,
+    );
+    assert_eq!(c.running("d", &[second]), Vec::<usize>::new());
+    std::thread::sleep(Duration::from_secs(4));
+    assert_eq!(c.running("d", &last), last);
 }
