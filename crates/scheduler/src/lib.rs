@@ -130,6 +130,9 @@ fn schedule_with(cib: &Cib, now: DateTime, trace: bool) -> Transition {
     unpack::nodes::finish_usability(&mut w);
     block_on_unfenceable(&mut w, &options);
     scores::init_tables(&mut w, options.symmetric_cluster);
+    // Status shows the nodes a clone may use as unpacking the status leaves them, before
+    // any constraint: every node in a symmetric cluster.
+    let clone_nodes = status_text::clone_display_nodes(&w);
     let cons = constraints::unpack_constraints(&mut w, &ctx);
     scores::apply_history_bans(&mut w, &facts);
     let _expired = scores::apply_fail_counts(&mut w, now);
@@ -138,7 +141,6 @@ fn schedule_with(cib: &Cib, now: DateTime, trace: bool) -> Transition {
     locks::apply_locks(&mut w, &locked);
     scores::apply_node_health(&mut w, &options);
     scores::apply_stickiness(&mut w);
-    let clone_nodes = status_text::clone_display_nodes(&w);
     let no_quorum = !w.have_quorum;
     let policy = options.no_quorum_policy;
     let quorum_stop = no_quorum && matches!(policy, NoQuorumPolicy::Stop | NoQuorumPolicy::Fence);

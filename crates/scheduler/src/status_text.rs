@@ -3,7 +3,7 @@
 
 use std::cmp::Ordering;
 
-use tandem_cib::{Role, Score};
+use tandem_cib::Role;
 
 use crate::model::{NodeIx, RscIx, Variant, World};
 
@@ -46,7 +46,8 @@ pub fn natural_cmp(a: &str, b: &str) -> Ordering {
     }
 }
 
-/// Per clone, the nodes a "Stopped:" line may name: those not banned from the clone.
+/// Per clone, the nodes a "Stopped:" line may name: those in its table when the status has
+/// been read and no constraint applied yet (every node of a symmetric cluster).
 pub fn clone_display_nodes(w: &World) -> Vec<Vec<NodeIx>> {
     w.rscs
         .iter()
@@ -55,7 +56,7 @@ pub fn clone_display_nodes(w: &World) -> Vec<Vec<NodeIx>> {
                 return Vec::new();
             }
             (0..w.nodes.len())
-                .filter(|&n| r.allowed[n].is_some_and(|s| s > Score::MINUS_INFINITY))
+                .filter(|&n| r.allowed[n].is_some())
                 .collect()
         })
         .collect()
@@ -482,7 +483,14 @@ fn print_clone(p: &Printer<'_>, r: RscIx, level: usize, out: &mut String) {
             names.join(" ")
         ));
     }
-    if unique || !p.inactive {
+    // A "Stopped:" line only while some instances are not active.
+    let active_instances = rsc
+        .children
+        .iter()
+        .filter(|&&i| w.primitives_of(i).iter().any(|&q| w.rscs[q].is_active()))
+        .count();
+    let max = rsc.clone.as_ref().map_or(usize::MAX, |c| c.max);
+    if unique || !p.inactive || active_instances >= max {
         return;
     }
     let active_nodes: Vec<NodeIx> = rsc
