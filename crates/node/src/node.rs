@@ -20,6 +20,15 @@ use crate::types::{
 use crate::wire::{self, Body, Decoded, GROUP, Origin, Reassembler, Round};
 use crate::{Now, dc, local};
 
+/// Who is told when totem refuses an input.
+#[derive(Debug, Clone, Copy, Default)]
+struct Tag {
+    /// A local client's request.
+    client: Option<ClientId>,
+    /// The node's own message with this id (sent again).
+    own: Option<u64>,
+}
+
 /// One node's whole logic. See the crate documentation.
 pub struct Node {
     pub(crate) totem: Totem,
@@ -30,7 +39,12 @@ pub struct Node {
     pub(crate) cib: Cib,
     pub(crate) now: Now,
     pub(crate) out: Vec<Output>,
-    feed_queue: VecDeque<(tandem_totem::Input, Option<ClientId>)>,
+    feed_queue: VecDeque<(tandem_totem::Input, Tag)>,
+    /// Messages of the node itself (no client waits) being fed to totem, by message id:
+    /// if totem refuses one (too many waiting), it goes to `unsent`.
+    feeding_own: BTreeMap<u64, Body>,
+    /// Own messages totem refused, sent again at the next input.
+    unsent: VecDeque<Body>,
     feeding: bool,
     reasm: Reassembler,
     next_msg_id: u64,
@@ -64,6 +78,8 @@ impl Node {
             now: Now::default(),
             out: Vec::new(),
             feed_queue: VecDeque::new(),
+            feeding_own: BTreeMap::new(),
+            unsent: VecDeque::new(),
             feeding: false,
             reasm: Reassembler::default(),
             next_msg_id: 1,
@@ -86,12 +102,15 @@ impl Node {
             mono_us: now.mono_us.max(self.now.mono_us),
             epoch_s: now.epoch_s,
         };
+        for body in std::mem::take(&mut self.unsent) {
+            self.broadcast(&body, None);
+        }
         match input {
             Input::Totem(tandem_totem::Input::Start) => {
-                self.feed(tandem_totem::Input::Start, None);
-                self.feed(tandem_totem::Input::JoinGroup(GROUP.into()), None);
+                self.feed(tandem_totem::Input::Start, Tag::default());
+                self.feed(tandem_totem::Input::JoinGroup(GROUP.into()), Tag::default());
             }
-            Input::Totem(i) => self.feed(i, None),
+            Input::Totem(i) => self.feed(i, Tag::default()),
             Input::Timer(t) => self.on_timer(t),
             Input::Request { client, req } => self.on_request(client, req),
             Input::ExecDone { call, outcome } => self.exec_done(call, outcome),
@@ -125,6 +144,11 @@ impl Node {
         self.sync.is_done()
     }
 
+    #[cfg(test)]
+    pub(crate) fn unsent_len(&self) -> usize {
+        self.unsent.len()
+    }
+
     pub(crate) fn uname(&self, id: NodeId) -> String {
         self.names
             .get(&id)
@@ -140,17 +164,18 @@ impl Node {
         }));
     }
 
-    /// Feeds totem; `client` is answered with an error if totem refuses the input.
-    fn feed(&mut self, input: tandem_totem::Input, client: Option<ClientId>) {
-        self.feed_queue.push_back((input, client));
+    /// Feeds totem; if totem refuses the input, the tag's client is answered with an
+    /// error, or the node's own message is kept to be sent again.
+    fn feed(&mut self, input: tandem_totem::Input, tag: Tag) {
+        self.feed_queue.push_back((input, tag));
         if self.feeding {
             return;
         }
         self.feeding = true;
-        while let Some((input, client)) = self.feed_queue.pop_front() {
+        while let Some((input, tag)) = self.feed_queue.pop_front() {
             let outs = self.totem.handle(self.now.mono_us, input);
             for o in outs {
-                self.on_totem(o, client);
+                self.on_totem(o, tag);
             }
             // Quorum as totem has it (a one-node cluster is quorate from the start, with no
             // QuorumChanged to say so).
@@ -162,9 +187,10 @@ impl Node {
             }
         }
         self.feeding = false;
+        self.feeding_own.clear();
     }
 
-    fn on_totem(&mut self, o: tandem_totem::Output, client: Option<ClientId>) {
+    fn on_totem(&mut self, o: tandem_totem::Output, tag: Tag) {
         use tandem_totem::Output as T;
         match o {
             T::Deliver(d) if d.group == GROUP => self.on_deliver(d),
@@ -176,8 +202,10 @@ impl Node {
             // Every node joins the group as it starts, so after a view's sync barrier the
             // group's members are the view's: rounds follow views (see `sync`).
             T::GroupChanged { group, .. } if group == GROUP => {}
-            T::Refused(r) => match client {
-                Some(c) => {
+            T::Refused(r) => match tag {
+                Tag {
+                    client: Some(c), ..
+                } => {
                     self.out.push(Output::Reply {
                         client: c,
                         resp: Response::Error {
@@ -185,10 +213,17 @@ impl Node {
                         },
                     });
                 }
-                None => {
-                    self.log(Level::Warning, "cib", format!("broadcast refused: {r}"));
-                    self.out.push(Output::Totem(T::Refused(r)));
+                Tag { own: Some(id), .. } => {
+                    if let Some(body) = self.feeding_own.remove(&id) {
+                        self.log(
+                            Level::Warning,
+                            "cib",
+                            format!("broadcast refused ({r}); sending it again"),
+                        );
+                        self.unsent.push_back(body);
+                    }
                 }
+                Tag { .. } => self.out.push(Output::Totem(T::Refused(r))),
             },
             other => self.out.push(Output::Totem(other)),
         }
@@ -198,13 +233,17 @@ impl Node {
     pub(crate) fn broadcast(&mut self, body: &Body, client: Option<ClientId>) {
         let id = self.next_msg_id;
         self.next_msg_id += 1;
+        let own = client.is_none().then_some(id);
+        if own.is_some() {
+            self.feeding_own.insert(id, body.clone());
+        }
         for payload in wire::encode(body, id) {
             self.feed(
                 tandem_totem::Input::Broadcast {
                     group: GROUP.into(),
                     payload,
                 },
-                client,
+                Tag { client, own },
             );
         }
     }

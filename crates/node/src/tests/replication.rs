@@ -400,3 +400,35 @@ fn a_node_restarting_faster_than_failure_detection_still_syncs() {
     assert!(h.node(3).cib().config.find_resource("d").is_some());
     assert_eq!(h.node(3).dc_name().as_deref(), Some("n1"));
 }
+
+#[test]
+fn own_messages_totem_refuses_are_sent_again() {
+    let mut h = Harness::new(3);
+    assert!(h.run_until(30_000, |h| h.converged()));
+    // More at once than totem lets wait to be ordered (8192): it refuses the rest.
+    let n = 8192 + 100;
+    for i in 0..n {
+        let node = h.nodes.get_mut(&3).unwrap();
+        node.send_op(
+            crate::cibops::CibOp::Attrs {
+                node: "n3".into(),
+                set: vec![("seq".into(), Some(i.to_string()))],
+            },
+            None,
+        );
+    }
+    assert!(h.node(3).unsent_len() > 0);
+    let last = (n - 1).to_string();
+    let ok = h.run_until(120_000, |h| {
+        transient_attr(h.node(3).cib().document(), "n3", "seq").as_deref() == Some(last.as_str())
+    });
+    assert!(
+        ok,
+        "seq {:?}, unsent {}, synced {}, {}",
+        transient_attr(h.node(3).cib().document(), "n3", "seq"),
+        h.node(3).unsent_len(),
+        h.node(3).is_synced(),
+        h.node(3).totem().debug_summary()
+    );
+    assert_eq!(h.node(3).unsent_len(), 0);
+}
