@@ -432,3 +432,27 @@ fn own_messages_totem_refuses_are_sent_again() {
     );
     assert_eq!(h.node(3).unsent_len(), 0);
 }
+
+#[test]
+fn a_full_totem_queue_at_the_first_view_does_not_block_the_sync() {
+    let mut h = Harness::new(1);
+    // Before the first view totem only queues; past its limit (8192) it refuses, and the
+    // view's own sync message must still get through.
+    let n = 8192 + 10;
+    for i in 0..n {
+        let node = h.nodes.get_mut(&1).unwrap();
+        node.send_op(
+            crate::cibops::CibOp::Attrs {
+                node: "n1".into(),
+                set: vec![("seq".into(), Some(i.to_string()))],
+            },
+            None,
+        );
+    }
+    assert!(h.node(1).unsent_len() > 0);
+    // The node syncs (its first report then clears the attributes of its "earlier life",
+    // which here are these) and every message is ordered.
+    assert!(h.run_until(120_000, |h| h.node(1).is_synced()
+        && h.node(1).unsent_len() == 0
+        && h.node(1).totem().status().stats.delivered >= n as u64));
+}

@@ -134,7 +134,9 @@ impl Pending {
 
 impl Totem {
     pub(super) fn queue(&mut self, body: Body, front: bool) -> Result<(), Refused> {
-        if self.pending.len() >= MAX_PENDING {
+        // The view's sync message goes first and is never refused: without it the view's
+        // barrier never passes and nothing queued would ever be ordered.
+        if !front && self.pending.len() >= MAX_PENDING {
             return Err(Refused::Busy(self.pending.len()));
         }
         let p = Pending {
