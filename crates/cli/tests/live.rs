@@ -465,6 +465,48 @@ fn mon_status_attributes_and_cleanup_on_a_live_cluster() {
     assert_eq!(code(&out), 0, "{}{}", stdout(&out), stderr(&out));
 }
 
+/// Reads `out` into `seen` until `what` appears; fails after the deadline.
+fn read_until(out: &mut impl std::io::Read, seen: &mut String, what: &str) {
+    let start = Instant::now();
+    let mut buf = [0u8; 4096];
+    while !seen.contains(what) {
+        assert!(start.elapsed() < FORM_DEADLINE, "no {what:?} in:\n{seen}");
+        let n = out.read(&mut buf).unwrap();
+        assert!(n > 0, "output ended before {what:?}:\n{seen}");
+        seen.push_str(&String::from_utf8_lossy(&buf[..n]));
+    }
+}
+
+#[test]
+fn mon_keeps_refreshing_when_the_daemon_goes_away() {
+    let mut c = Cluster::up("live-mon-gone", 16635);
+    let mut mon = c
+        .tool(2)
+        .args(["mon", "-i", "1"])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut out = mon.stdout.take().unwrap();
+    let mut seen = String::new();
+    read_until(&mut out, &mut seen, "Cluster Summary:");
+    let mut d = c.procs.remove(1);
+    d.kill().unwrap();
+    d.wait().unwrap();
+    read_until(
+        &mut out,
+        &mut seen,
+        "tandem mon: no cluster is running on this node",
+    );
+    read_until(
+        &mut out,
+        &mut seen,
+        "(trying again every 1 s; Ctrl-C to stop)",
+    );
+    assert!(mon.try_wait().unwrap().is_none(), "mon must keep running");
+    mon.kill().unwrap();
+    mon.wait().unwrap();
+}
+
 #[test]
 fn no_daemon_is_exit_102_for_every_live_command() {
     let dir = Scratch::new("live-none");
