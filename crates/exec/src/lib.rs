@@ -62,15 +62,20 @@ mod runner;
 pub mod stonith;
 pub mod systemd;
 mod types;
+pub mod watch;
 
 pub use error::ExecError;
-pub use executor::{Event, Executor, MAX_PENDING_EVENTS};
+pub use executor::{
+    Event, ExecOptions, Executor, MAX_PENDING_EVENTS, WATCH_CAPABILITY_TTL, WATCH_MAX_LIFETIME, WatchEvent,
+    WatchNote,
+};
 pub use metadata::{
     ActionInfo, AgentMetadata, OpConfig, ParamInfo, check_op_timeouts, parse_duration_ms,
 };
 pub use queue::{CallId, ExecQueue, OpKey};
 pub use rc::OcfRc;
-pub use runner::{ExecConfig, METADATA_TIMEOUT, Runner};
+pub use runner::{ExecConfig, METADATA_TIMEOUT, METHODS_TIMEOUT, Runner};
+pub use watch::WatchEnd;
 pub use systemd::{Bus, SystemdConfig};
 pub use types::{
     AgentId, Class, DEFAULT_TIMEOUT_MS, ExecStatus, MAX_NAME_LEN, OpRequest, OpResult,

@@ -10,6 +10,8 @@ use std::time::Duration;
 use crate::discover;
 use crate::env::exit_reason;
 use crate::error::ExecError;
+use crate::metadata::AgentMetadata;
+use crate::watch::WATCH_ACTION;
 use crate::process::{self, DEFAULT_KILL_GRACE, Exit, Invocation, MAX_OUTPUT_BYTES, Outcome};
 use crate::rc::OcfRc;
 use crate::stonith::FenceRegistry;
@@ -19,6 +21,9 @@ use crate::{lsb, ocf, stonith};
 
 /// Timeout for `meta-data` when the caller gives none (Pacemaker's 30 s).
 pub const METADATA_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Timeout for the `methods` action (which only prints a list).
+pub const METHODS_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Where agents live and how processes are treated.
 #[derive(Clone, Debug)]
@@ -151,6 +156,30 @@ impl Runner {
                     .unwrap_or_default()
             ),
         })
+    }
+
+    /// Whether an OCF agent has a watcher ([`crate::watch`]): its meta-data lists a `watch`
+    /// action (OCF 1.1 allows any action name), or lists `methods` and the `methods` action
+    /// prints `watch` among its words. The second way is how Tandem's own agents say it: the
+    /// OCF 1.0 DTD that `ocf-tester` validates against allows only the standard action names
+    /// in meta-data, `methods` among them. `Err` says why the answer is no when an agent
+    /// could not be asked.
+    pub async fn supports_watch(&self, agent: &AgentId) -> Result<bool, ExecError> {
+        if agent.class != Class::Ocf {
+            return Ok(false);
+        }
+        let md = AgentMetadata::parse(&agent.to_string(), &self.metadata(agent).await?)?;
+        let has = |name: &str| md.actions.iter().any(|a| a.name == name);
+        if has(WATCH_ACTION) {
+            return Ok(true);
+        }
+        if !has("methods") {
+            return Ok(false);
+        }
+        let mut req = OpRequest::new(&agent.kind, agent.clone(), "methods");
+        req.timeout_ms = METHODS_TIMEOUT.as_millis() as u64;
+        let result = self.run(&req, std::future::pending()).await;
+        Ok(result.rc == OcfRc::Ok && result.stdout.split_whitespace().any(|w| w == WATCH_ACTION))
     }
 
     /// The agents of a class (and OCF provider), sorted.
