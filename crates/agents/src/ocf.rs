@@ -322,12 +322,23 @@ pub fn esc(s: &str) -> String {
         .replace('"', "&quot;")
 }
 
+/// The non-standard action of agents that can watch their resource and exit as soon as it
+/// fails (Tandem's executor runs it beside a recurring monitor; see `tandem_exec::watch`).
+/// It is not in the meta-data's `<actions>` — the OCF 1.0 DTD allows only the standard
+/// names there — but in the output of the `methods` action, which the meta-data lists.
+pub const WATCH: &str = "watch";
+
 /// An agent: its meta-data and its actions.
 pub trait Agent {
     /// Its name (`IPaddr`).
     fn name(&self) -> &'static str;
     /// Its meta-data.
     fn metadata(&self) -> MetaData;
+    /// True if it implements [`WATCH`]: block until the resource is seen to fail (or is not
+    /// running when the watch starts), print one line saying what was seen, exit 0.
+    fn watches(&self) -> bool {
+        false
+    }
     /// Runs an action other than `meta-data`; unknown actions answer
     /// `OCF_ERR_UNIMPLEMENTED`.
     fn run(&self, action: &str, env: &Env) -> Outcome;
@@ -349,8 +360,13 @@ pub fn main_for(agent: &dyn Agent, action: Option<&str>, env: &Env) -> i32 {
             rc::SUCCESS
         }
         "usage" | "help" => {
-            let actions: Vec<&str> = agent.metadata().actions.iter().map(|a| a.name).collect();
-            println!("usage: {} {{{}}}", agent.name(), actions.join("|"));
+            println!("usage: {} {{{}}}", agent.name(), methods(agent).join("|"));
+            rc::SUCCESS
+        }
+        "methods" => {
+            for m in methods(agent) {
+                println!("{m}");
+            }
             rc::SUCCESS
         }
         _ => match agent.run(action, env) {
@@ -364,6 +380,15 @@ pub fn main_for(agent: &dyn Agent, action: Option<&str>, env: &Env) -> i32 {
             }
         },
     }
+}
+
+/// The actions an agent implements: those of its meta-data, and [`WATCH`] if it watches.
+pub fn methods(agent: &dyn Agent) -> Vec<&'static str> {
+    let mut names: Vec<&'static str> = agent.metadata().actions.iter().map(|a| a.name).collect();
+    if agent.watches() {
+        names.push(WATCH);
+    }
+    names
 }
 
 /// A parameter whose value must be a whole number.

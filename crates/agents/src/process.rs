@@ -6,6 +6,8 @@
 //! appended to `logfile`/`errlogfile`. The pid file holds the pid and the process's start
 //! time (from `/proc/PID/stat`), so a recycled pid is never mistaken for the service.
 //! `stop` sends SIGTERM to the group, waits up to `stop_timeout`, then sends SIGKILL.
+//! `watch` (Tandem's executor runs it beside the recurring monitor) returns as soon as the
+//! process exits, so its failure is reported at once rather than at the next monitor.
 
 use std::fs::OpenOptions;
 use std::os::unix::process::CommandExt;
@@ -13,7 +15,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use rustix::process::{Pid, Signal, kill_process_group};
+use rustix::event::{PollFd, PollFlags, poll};
+use rustix::process::{Pid, PidfdFlags, Signal, kill_process_group, pidfd_open};
 
 use crate::dummy::{check_state_path, remove_state};
 use crate::ocf::{
@@ -24,6 +27,9 @@ use crate::ocf::{
 /// fails at once (bad option, missing file) exits within this and the start fails with its
 /// exit status instead of succeeding and failing the first monitor.
 pub const START_SETTLE: Duration = Duration::from_millis(200);
+
+/// How often `watch` looks at the process where the kernel has no pidfds.
+pub const WATCH_POLL: Duration = Duration::from_millis(100);
 
 /// The longest command line accepted (in words): a bound on a parameter that becomes argv.
 pub const MAX_ARGS: usize = 4096;
@@ -299,6 +305,50 @@ fn stop(cfg: &Config, env: &Env) -> Outcome {
     Ok(rc::SUCCESS)
 }
 
+/// `watch`: blocks until the process recorded in the pid file exits, then says so and
+/// returns 0 (at once if it is not running). A pidfd (Linux 5.3) tells of the exit without
+/// polling and whatever the process's parent; where there is none, the pid file's process
+/// is checked every [`WATCH_POLL`].
+fn watch(cfg: &Config) -> Outcome {
+    let gone = |pid: i32| {
+        println!(
+            "pid {pid} ({}) is not running any more",
+            cfg.binfile.display()
+        );
+        Ok(rc::SUCCESS)
+    };
+    let Some(pid) = running(&cfg.pidfile) else {
+        println!(
+            "{} is not running (pid file {})",
+            cfg.binfile.display(),
+            cfg.pidfile.display()
+        );
+        return Ok(rc::SUCCESS);
+    };
+    let pidfd = Pid::from_raw(pid).and_then(|p| pidfd_open(p, PidfdFlags::empty()).ok());
+    // The pidfd is for whatever process has the pid now: check it still is the service
+    // (start time in the pid file) after opening it, so a recycled pid is never watched.
+    if running(&cfg.pidfile) != Some(pid) {
+        return gone(pid);
+    }
+    match pidfd {
+        Some(fd) => loop {
+            let mut fds = [PollFd::new(&fd, PollFlags::IN)];
+            match poll(&mut fds, None) {
+                Ok(_) if !fds[0].revents().is_empty() => return gone(pid),
+                Ok(_) | Err(rustix::io::Errno::INTR) => {}
+                Err(e) => return Err(Failure::generic(format!("waiting on pid {pid}: {e}"))),
+            }
+        },
+        None => loop {
+            std::thread::sleep(WATCH_POLL);
+            if running(&cfg.pidfile) != Some(pid) {
+                return gone(pid);
+            }
+        },
+    }
+}
+
 impl Agent for ProcessAgent {
     fn name(&self) -> &'static str {
         "process"
@@ -394,8 +444,13 @@ impl Agent for ProcessAgent {
                 ActionSpec::every("monitor", "20s", "10s"),
                 ActionSpec::new("meta-data", "5s"),
                 ActionSpec::new("validate-all", "20s"),
+                ActionSpec::new("methods", "5s"),
             ],
         }
+    }
+
+    fn watches(&self) -> bool {
+        true
     }
 
     fn run(&self, action: &str, env: &Env) -> Outcome {
@@ -403,6 +458,7 @@ impl Agent for ProcessAgent {
         match action {
             "start" => start(&cfg, env),
             "stop" => stop(&cfg, env),
+            "watch" => watch(&cfg),
             "monitor" | "status" => Ok(if running(&cfg.pidfile).is_some() {
                 rc::SUCCESS
             } else {

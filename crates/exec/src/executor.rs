@@ -444,7 +444,8 @@ impl Watchers {
     /// those its agent does not have.
     fn learned(&mut self, runner: &Arc<Runner>, agent: AgentId, capable: bool) -> Vec<CallId> {
         self.probing.remove(&agent);
-        self.capable.insert(agent.clone(), (capable, Instant::now()));
+        self.capable
+            .insert(agent.clone(), (capable, Instant::now()));
         let ids: Vec<CallId> = self
             .waiting
             .iter()
@@ -505,7 +506,12 @@ impl Watchers {
         }
         let w = self.running.remove(&call_id).expect("looked up above");
         let (end, detail) = classify(result);
-        self.note(call_id, monitor_key(&w.key), WatchEvent::Ended(end), &detail);
+        self.note(
+            call_id,
+            monitor_key(&w.key),
+            WatchEvent::Ended(end),
+            &detail,
+        );
         Some(end)
     }
 
@@ -562,7 +568,7 @@ fn classify(r: &OpResult) -> (WatchEnd, String) {
         _ => (
             WatchEnd::Failed,
             format!(
-                "failed ({}, {}){}",
+                "failed: {} [{}]{}",
                 r.rc,
                 r.status.as_str(),
                 r.exit_reason

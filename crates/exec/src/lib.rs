@@ -66,8 +66,8 @@ pub mod watch;
 
 pub use error::ExecError;
 pub use executor::{
-    Event, ExecOptions, Executor, MAX_PENDING_EVENTS, WATCH_CAPABILITY_TTL, WATCH_MAX_LIFETIME, WatchEvent,
-    WatchNote,
+    Event, ExecOptions, Executor, MAX_PENDING_EVENTS, WATCH_CAPABILITY_TTL, WATCH_MAX_LIFETIME,
+    WatchEvent, WatchNote,
 };
 pub use metadata::{
     ActionInfo, AgentMetadata, OpConfig, ParamInfo, check_op_timeouts, parse_duration_ms,
@@ -75,8 +75,8 @@ pub use metadata::{
 pub use queue::{CallId, ExecQueue, OpKey};
 pub use rc::OcfRc;
 pub use runner::{ExecConfig, METADATA_TIMEOUT, METHODS_TIMEOUT, Runner};
-pub use watch::WatchEnd;
 pub use systemd::{Bus, SystemdConfig};
 pub use types::{
     AgentId, Class, DEFAULT_TIMEOUT_MS, ExecStatus, MAX_NAME_LEN, OpRequest, OpResult,
 };
+pub use watch::WatchEnd;

@@ -520,7 +520,11 @@ impl ExecQueue {
 /// Runs the recurring operation `rkey` of `rsc` now (see [`Input::RunNow`]).
 fn run_now_in(rsc: &mut Resource, rkey: &(String, u64), out: &mut Vec<Output>) {
     let rec = rsc.recurring.get_mut(rkey).expect("the caller checked");
-    if rsc.running.as_ref().is_some_and(|r| r.call_id == rec.call_id) {
+    if rsc
+        .running
+        .as_ref()
+        .is_some_and(|r| r.call_id == rec.call_id)
+    {
         rec.run_again = true;
     } else if rec.next_due_ms.take().is_some() {
         rsc.queue.push_back((rec.call_id, rec.request.clone()));

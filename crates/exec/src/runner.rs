@@ -11,12 +11,12 @@ use crate::discover;
 use crate::env::exit_reason;
 use crate::error::ExecError;
 use crate::metadata::AgentMetadata;
-use crate::watch::WATCH_ACTION;
 use crate::process::{self, DEFAULT_KILL_GRACE, Exit, Invocation, MAX_OUTPUT_BYTES, Outcome};
 use crate::rc::OcfRc;
 use crate::stonith::FenceRegistry;
 use crate::systemd::{Systemd, SystemdConfig};
 use crate::types::{AgentId, Class, ExecStatus, OpRequest, OpResult};
+use crate::watch::WATCH_ACTION;
 use crate::{lsb, ocf, stonith};
 
 /// Timeout for `meta-data` when the caller gives none (Pacemaker's 30 s).

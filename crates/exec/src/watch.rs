@@ -220,7 +220,9 @@ mod tests {
         }
         assert_eq!(
             gaps,
-            [1_000, 2_000, 4_000, 8_000, 16_000, 32_000, 60_000, 60_000, 60_000]
+            [
+                1_000, 2_000, 4_000, 8_000, 16_000, 32_000, 60_000, 60_000, 60_000
+            ]
         );
         // A watcher that lived long: the next gap is the minimum again.
         now += WATCH_STABLE_MS;

@@ -11,10 +11,13 @@
 //!   address (an address already gone is fine).
 //! * `monitor`: the address really is configured on the interface (and not a failed IPv6
 //!   duplicate).
+//! * `watch` (Tandem's executor runs it beside the recurring monitor): returns as soon as
+//!   the monitor would fail, from netlink events ([`watch`]).
 
 pub mod announce;
 pub mod config;
 pub mod net;
+pub mod watch;
 
 use std::net::IpAddr;
 use std::os::unix::process::CommandExt;
@@ -156,8 +159,13 @@ impl Agent for IpAddr2 {
                 ActionSpec::every("monitor", "20s", "10s"),
                 ActionSpec::new("meta-data", "5s"),
                 ActionSpec::new("validate-all", "20s"),
+                ActionSpec::new("methods", "5s"),
             ],
         }
+    }
+
+    fn watches(&self) -> bool {
+        true
     }
 
     fn run(&self, action: &str, env: &Env) -> Outcome {
@@ -166,7 +174,7 @@ impl Agent for IpAddr2 {
         }
         if !matches!(
             action,
-            "start" | "stop" | "monitor" | "status" | "validate-all"
+            "start" | "stop" | "monitor" | "status" | "validate-all" | "watch"
         ) {
             return Ok(rc::ERR_UNIMPLEMENTED);
         }
@@ -175,6 +183,9 @@ impl Agent for IpAddr2 {
             .enable_all()
             .build()
             .map_err(|e| Failure::generic(format!("cannot start a runtime: {e}")))?;
+        if action == "watch" {
+            return rt.block_on(watch::watch(&cfg));
+        }
         rt.block_on(async {
             let nl = Netlink::connect()?;
             match action {
@@ -233,7 +244,7 @@ async fn resolve(nl: &Netlink, cfg: &Config) -> Result<(Link, u8), Failure> {
 }
 
 /// The configured address's entries: on the configured interface, or on any.
-async fn present(nl: &Netlink, cfg: &Config) -> Result<Vec<Addr>, Failure> {
+pub(crate) async fn present(nl: &Netlink, cfg: &Config) -> Result<Vec<Addr>, Failure> {
     let only = match &cfg.nic {
         Some(nic) => match nl.link(nic).await? {
             Some(l) => Some(l.index),
@@ -251,18 +262,34 @@ async fn present(nl: &Netlink, cfg: &Config) -> Result<Vec<Addr>, Failure> {
 }
 
 async fn monitor(nl: &Netlink, cfg: &Config) -> Outcome {
-    let found = present(nl, cfg).await?;
-    if found.iter().any(|a| a.dadfailed) {
-        return Err(Failure::generic(format!(
+    match problem(&present(nl, cfg).await?) {
+        None => Ok(rc::SUCCESS),
+        Some(Problem::Missing) => Ok(rc::NOT_RUNNING),
+        Some(Problem::Duplicate) => Err(Failure::generic(format!(
             "{} is a duplicate on the network (IPv6 DAD failed)",
             cfg.ip
-        )));
+        ))),
     }
-    Ok(if found.is_empty() {
-        rc::NOT_RUNNING
+}
+
+/// Why the monitor would not say "running".
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Problem {
+    /// The address is not configured (where it should be).
+    Missing,
+    /// It is, but IPv6 duplicate address detection failed.
+    Duplicate,
+}
+
+/// What the monitor thinks of the address's entries `found` (see [`present`]).
+pub(crate) fn problem(found: &[Addr]) -> Option<Problem> {
+    if found.iter().any(|a| a.dadfailed) {
+        Some(Problem::Duplicate)
+    } else if found.is_empty() {
+        Some(Problem::Missing)
     } else {
-        rc::SUCCESS
-    })
+        None
+    }
 }
 
 async fn start(nl: &Netlink, cfg: &Config, env: &Env) -> Outcome {

@@ -74,6 +74,12 @@ pub fn failure(what: &str, e: &rtnetlink::Error) -> Failure {
     Failure::new(code, format!("{what}: {e}"))
 }
 
+/// Link and address change events from the kernel.
+pub type Events = futures::channel::mpsc::UnboundedReceiver<(
+    rtnetlink::packet_core::NetlinkMessage<rtnetlink::packet_route::RouteNetlinkMessage>,
+    rtnetlink::sys::SocketAddr,
+)>;
+
 /// A connection to the kernel's routing netlink.
 pub struct Netlink {
     handle: Handle,
@@ -86,6 +92,20 @@ impl Netlink {
             .map_err(|e| Failure::generic(format!("cannot open a netlink socket: {e}")))?;
         tokio::spawn(conn);
         Ok(Netlink { handle })
+    }
+
+    /// Connects with a subscription to link and address changes (what `ip monitor link
+    /// address` sees); the events arrive on the returned channel, answers to requests as
+    /// usual. Must run inside a tokio runtime.
+    pub fn connect_watching() -> Result<(Netlink, Events), Failure> {
+        let (conn, handle, events) = rtnetlink::new_multicast_connection(&[
+            rtnetlink::MulticastGroup::Link,
+            rtnetlink::MulticastGroup::Ipv4Ifaddr,
+            rtnetlink::MulticastGroup::Ipv6Ifaddr,
+        ])
+        .map_err(|e| Failure::generic(format!("cannot subscribe to netlink events: {e}")))?;
+        tokio::spawn(conn);
+        Ok((Netlink { handle }, events))
     }
 
     /// Every interface.
@@ -274,7 +294,8 @@ fn to_link(m: LinkMessage) -> Link {
     link
 }
 
-fn to_addr(m: AddressMessage) -> Option<Addr> {
+/// The address of an address message (new, deleted or dumped).
+pub fn to_addr(m: AddressMessage) -> Option<Addr> {
     let mut local = None;
     let mut address = None;
     let mut flags = AddressFlags::from_bits_retain(u32::from(m.header.flags.bits()));
