@@ -59,6 +59,11 @@ impl Node {
             && *node == self.name
         {
             self.sync.fresh_applied = true;
+            if self.local.shutting_down {
+                // Our first report cleared our transient attributes, the shutdown request
+                // asked for before it among them: ask again.
+                self.request_shutdown_attr();
+            }
         }
         if let CibOp::Cleanup { resource, node } = op
             && node.as_deref().is_none_or(|n| n == self.name)
@@ -77,6 +82,12 @@ impl Node {
             "controller",
             "Requesting shutdown: resources move away first".into(),
         );
+        self.request_shutdown_attr();
+        let at = self.now.after_ms(SHUTDOWN_ESCALATION_MS);
+        self.set_timer(NodeTimer::ShutdownEscalation, at);
+    }
+
+    fn request_shutdown_attr(&mut self) {
         self.send_op(
             CibOp::Attrs {
                 node: self.name.clone(),
@@ -84,8 +95,6 @@ impl Node {
             },
             None,
         );
-        let at = self.now.after_ms(SHUTDOWN_ESCALATION_MS);
-        self.set_timer(NodeTimer::ShutdownEscalation, at);
     }
 
     pub(crate) fn shutdown_escalated(&mut self) {
