@@ -29,7 +29,10 @@
 //! then takes the CIB from its peers).
 //!
 //! So a load after a crash returns either the last CIB whose save returned or the one being
-//! saved when the process died, never an older one and never a torn one. Only one process
+//! saved when the process died, never an older one and never a torn one. A process loads
+//! before it saves (the load finishes an interrupted save); a save into a store left torn
+//! and never loaded still leaves a consistent `cib.xml`, only the backup it made of the torn
+//! pair fails its digest. Only one process
 //! may save into a store at a time (the daemon; its socket check refuses a second daemon on
 //! the same directories).
 
