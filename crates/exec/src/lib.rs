@@ -14,9 +14,25 @@
 //!  OpResult { rc (OCF semantics), status (done/timeout/...), exit reason, stdout, stderr,
 //!             started, duration }
 //!
-//!  Executor = ExecQueue (pure: one op per resource, recurring monitors, report on change)
+//!  Executor = ExecQueue (pure: one op per resource, recurring monitors, report on change,
+//!                        watchers)
 //!           + a tokio task that runs what the queue asks for
 //! ```
+//!
+//! Event-driven failure detection ([`watch`]): beside a recurring monitor whose agent has a
+//! watcher, the executor runs `AGENT watch` — a long-running, non-standard action that exits
+//! as soon as it sees the resource fail (Tandem's `IPaddr`: its address deleted, from
+//! netlink events; `process`: its process exited, from a pidfd) — and then runs the monitor
+//! at once, so a failure is reported in milliseconds rather than at the next interval. The
+//! monitor stays the source of truth and the safety net. An agent says it has a watcher
+//! either with `<action name="watch"/>` in its meta-data (OCF 1.1 allows any action name) or
+//! by listing `methods` there and printing `watch` from its `methods` action. Tandem's agents
+//! use the second way: Debian's `ocf-tester` validates meta-data with `xmllint --valid`
+//! against the OCF 1.0 `ra-api-1.dtd`, whose action names are a fixed list (an unknown name
+//! fails the test) that includes `methods` — an action resource-agents' own `pgsql`,
+//! `named` or `LVM` already list, so Pacemaker, crmsh and pcs meet it every day; Pacemaker's
+//! controller takes only the reload actions from `<actions>`. Agents that say neither are
+//! never asked to `watch`.
 //!
 //! Processes run in their own process group through `posix_spawn` (never a shell; parameters
 //! go through the environment or stdin), their output is captured up to a limit, and at the
