@@ -19,6 +19,10 @@ pub(super) struct Groups {
     /// Members whose Sync was delivered in this view, with their delivered tables.
     synced: BTreeMap<NodeId, Vec<(NodeId, u64, u64)>>,
     sync_done: bool,
+    /// The boot of each node as its last Sync announced it: a member that restarted
+    /// between two views (too fast for anyone to see it leave) left its groups with its
+    /// old process, so it leaves them and joins again, as Corosync's CPG reports it.
+    boots: BTreeMap<NodeId, u64>,
 }
 
 impl Groups {
@@ -102,6 +106,7 @@ impl Totem {
     pub(super) fn on_sync(
         &mut self,
         from: NodeId,
+        boot: u64,
         ring: RingId,
         groups: Vec<String>,
         info: NodeInfo,
@@ -112,6 +117,22 @@ impl Totem {
             || self.groups.synced.contains_key(&from)
         {
             return false; // a sync of the old view delivered during the flush, or a repeat
+        }
+        if self
+            .groups
+            .boots
+            .insert(from, boot)
+            .is_some_and(|b| b != boot)
+        {
+            let mut left = Vec::new();
+            for (g, m) in self.groups.members.iter_mut() {
+                if m.remove(&from) {
+                    left.push(g.clone());
+                }
+            }
+            for g in left {
+                self.group_changed(&g);
+            }
         }
         let mut changed = Vec::new();
         for (g, m) in self.groups.members.iter_mut() {

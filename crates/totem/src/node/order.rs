@@ -372,7 +372,7 @@ impl Totem {
             if d.sender == self.p.me && d.sender_boot == self.p.boot_id {
                 self.pending.retain(|p| p.local_id != d.local_id);
             }
-            if self.on_sync(d.sender, ring, groups, info, delivered) {
+            if self.on_sync(d.sender, d.sender_boot, ring, groups, info, delivered) {
                 for h in std::mem::take(&mut self.held) {
                     self.apply(h);
                 }
