@@ -137,6 +137,9 @@ pub enum CibOp {
         lrm: Option<String>,
         fresh: bool,
     },
+    /// The DC's record of a node it had fenced: cleanly down (`expected="down"`), with no
+    /// resource history and no transient attributes.
+    Fenced { node: String },
     /// The DC's view of membership and quorum.
     Membership {
         dc: NodeId,
@@ -210,6 +213,16 @@ pub fn apply(cib: &Cib, op: &CibOp, ctx: &Ctx<'_>) -> Result<Cib, String> {
                 ));
             }
             membership(&mut doc, *dc, *quorate, nodes);
+        }
+        CibOp::Fenced { node } => {
+            if ctx.dc != Some(ctx.sender) {
+                return Err(format!(
+                    "fencing record from node {} which is not the DC",
+                    ctx.sender
+                ));
+            }
+            let id = node_id(cib, ctx.names, node)?;
+            crate::controller::record::fenced(&mut doc, &id, node).map_err(|e| e.to_string())?;
         }
     }
     cib.successor(doc.compacted()).map_err(|e| e.to_string())

@@ -308,15 +308,11 @@ impl Node {
                 }
                 ControllerOut::Fence { node, action } => {
                     self.log(
-                        Level::Error,
+                        Level::Notice,
                         "controller",
-                        format!("Cannot {action} {node}: this build has no fencer; the fencing action fails"),
+                        format!("Requesting fencing ({action}) of node {node}"),
                     );
-                    let now = self.now;
-                    if let Some(c) = self.dc_state.controller.as_mut() {
-                        let outs = c.fence_result(&node, false, now);
-                        self.controller_outs(outs);
-                    }
+                    self.out.push(crate::Output::Fence { node, action });
                 }
                 ControllerOut::Record { node, record, .. } => {
                     let fail = timeout_fail(&record, self.start_failure_is_fatal());
@@ -337,6 +333,39 @@ impl Node {
                 } => self.transition_finished(id, complete, reason),
                 ControllerOut::Log(text) => self.log(Level::Info, "controller", text),
             }
+        }
+    }
+
+    /// The fencer answered: the controller confirms (or fails) the fencing action, and a
+    /// fenced node is recorded as cleanly down with no resources (its history and transient
+    /// attributes are gone with it), as Pacemaker's controller does, so the scheduler
+    /// neither fences it again nor thinks its resources still run.
+    pub(crate) fn fence_done(&mut self, node: &str, ok: bool) {
+        if ok {
+            self.log(
+                Level::Notice,
+                "controller",
+                format!("Node {node} was fenced"),
+            );
+            if self.is_dc() {
+                self.send_op(
+                    CibOp::Fenced {
+                        node: node.to_string(),
+                    },
+                    None,
+                );
+            }
+        } else {
+            self.log(
+                Level::Error,
+                "controller",
+                format!("Fencing of node {node} failed"),
+            );
+        }
+        let now = self.now;
+        if let Some(c) = self.dc_state.controller.as_mut() {
+            let outs = c.fence_result(node, ok, now);
+            self.controller_outs(outs);
         }
     }
 

@@ -192,6 +192,10 @@ impl Harness {
                 Output::Exit => {
                     self.exited.insert(id);
                 }
+                Output::Fence { node, action } => {
+                    self.logs
+                        .push((id, format!("fence: {action} {node} (no fencer here)")));
+                }
             }
         }
     }

@@ -115,6 +115,7 @@ impl Node {
             Input::Request { client, req } => self.on_request(client, req),
             Input::ExecDone { call, outcome } => self.exec_done(call, outcome),
             Input::Shutdown => self.start_shutdown(),
+            Input::FenceDone { node, ok } => self.fence_done(&node, ok),
         }
         std::mem::take(&mut self.out)
     }
@@ -147,6 +148,12 @@ impl Node {
     #[cfg(test)]
     pub(crate) fn unsent_len(&self) -> usize {
         self.unsent.len()
+    }
+
+    /// The members of the node layer's group as last reported by the cluster layer (the
+    /// sync round [`Node::is_synced`] speaks of is this membership's).
+    pub fn group_members(&self) -> &[NodeId] {
+        &self.members
     }
 
     pub(crate) fn uname(&self, id: NodeId) -> String {
@@ -396,6 +403,17 @@ impl Node {
     }
 
     fn on_request(&mut self, client: ClientId, req: Request) {
+        if matches!(req, Request::CibCommit { .. } | Request::CibReplace { .. }) && !self.quorate {
+            // As Pacemaker's CIB ("Write requires quorum"): a partition without quorum
+            // changes no configuration, so it cannot race the quorate one's changes.
+            self.out.push(Output::Reply {
+                client,
+                resp: Response::Error {
+                    message: "this node's partition has no quorum: configuration changes need quorum; nothing was changed".into(),
+                },
+            });
+            return;
+        }
         match req {
             Request::CibQuery => self.out.push(Output::Reply {
                 client,

@@ -120,6 +120,9 @@ pub enum Input {
     ExecDone { call: CallId, outcome: OpOutcome },
     /// The daemon got SIGTERM: leave gracefully (same as [`Request::Shutdown`]).
     Shutdown,
+    /// The fencing asked for by [`Output::Fence`] finished: `ok` when the node is
+    /// confirmed off (or rebooted), else it failed.
+    FenceDone { node: String, ok: bool },
 }
 
 /// Outputs, to be carried out in order.
@@ -136,6 +139,10 @@ pub enum Output {
     Exec { call: CallId, op: ExecOp },
     /// Stop a recurring operation (no more `ExecDone` for it).
     CancelExec { call: CallId },
+    /// The DC asks the fencer to fence node `node` (uname) with `action` (`reboot`,
+    /// `off`); answer with [`Input::FenceDone`]. A driver without a fencer answers
+    /// `ok: false` at once.
+    Fence { node: String, action: String },
     /// Answer a local client.
     Reply { client: ClientId, resp: Response },
     /// A log line (Pacemaker's words), with the subsystem (`cib`, `controller`, `attrd`).
