@@ -59,6 +59,18 @@ impl Totem {
         }
     }
 
+    /// The view's sync barrier completed: every member now holds the same group
+    /// memberships (a joining node learns the others' only from their Syncs), so each local
+    /// group's members are reported again, changed or not — the one point of the total
+    /// order where all members agree on them. Changes reported before it may differ from
+    /// node to node within the view; later ones come from Join/Leave in the total order.
+    pub(super) fn groups_agreed(&mut self) {
+        let local: Vec<String> = self.groups.local.iter().cloned().collect();
+        for g in local {
+            self.group_changed(&g);
+        }
+    }
+
     /// A view was installed: departed nodes leave every group; a sync round starts.
     pub(super) fn groups_on_view(&mut self) {
         let members = self.members.clone();

@@ -373,6 +373,7 @@ impl Totem {
                 self.pending.retain(|p| p.local_id != d.local_id);
             }
             if self.on_sync(d.sender, d.sender_boot, ring, groups, info, delivered) {
+                self.groups_agreed();
                 for h in std::mem::take(&mut self.held) {
                     self.apply(h);
                 }

@@ -205,6 +205,8 @@ pub enum Output {
     PersistRingSeq(u64),
     ViewInstalled(ViewChange),
     Deliver(Delivery),
+    /// The members of a group this node joined: on every change, and again (changed or
+    /// not) when a view's sync barrier completes, where all members agree on them.
     GroupChanged {
         group: String,
         members: Vec<NodeId>,
