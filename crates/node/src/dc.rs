@@ -87,6 +87,9 @@ impl Node {
     /// recomputes.
     pub(crate) fn dc_synced(&mut self) {
         if self.is_dc() {
+            // The round may have replaced the CIB with one whose node states are older than
+            // what this DC last wrote: always write them again.
+            self.dc_state.last_rows = None;
             self.write_membership();
             self.request_schedule("the cluster membership changed");
         } else if self.dc_state.controller.is_some() {
@@ -300,10 +303,16 @@ impl Node {
     }
 
     fn controller_outs(&mut self, outs: Vec<ControllerOut>) {
+        let mut absent = Vec::new();
         for o in outs {
             match o {
                 ControllerOut::Exec { node, op } => {
                     // The controller logs "Initiating ..." itself.
+                    if !self.members.iter().any(|m| self.uname(*m) == node)
+                        && !absent.contains(&node)
+                    {
+                        absent.push(node.clone());
+                    }
                     self.broadcast(&Body::Exec(ExecMsg::new(&node, op)), None);
                 }
                 ControllerOut::Fence { node, action } => {
@@ -332,6 +341,15 @@ impl Node {
                     reason,
                 } => self.transition_finished(id, complete, reason),
                 ControllerOut::Log(text) => self.log(Level::Info, "controller", text),
+            }
+        }
+        // A node that is not a member never gets the request (the broadcast does not reach
+        // it): its actions fail now instead of waiting out their timeouts.
+        for node in absent {
+            let now = self.now;
+            if let Some(c) = self.dc_state.controller.as_mut() {
+                let outs = c.node_left(&node, now);
+                self.controller_outs(outs);
             }
         }
     }

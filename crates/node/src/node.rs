@@ -325,22 +325,30 @@ impl Node {
         }
     }
 
-    /// A new sync round drops what was held: those messages were not applied by the nodes
-    /// that were synced when they arrived in the same way, so applying them after the new
-    /// round could make replicas differ. Their clients here are told to retry.
+    /// A new sync round drops the CIB operations held: those messages were not applied by
+    /// the nodes that were synced when they arrived in the same way, so applying them after
+    /// the new round could make replicas differ. Their clients here are told to retry.
+    /// Operations the DC asked this node to run are kept (they change no replica; run after
+    /// the round if their sender is still the DC): dropping one left the DC's transition
+    /// waiting for its timeout (simulator seed 14).
     pub(crate) fn drop_held(&mut self) {
-        for (_, _, body) in std::mem::take(&mut self.held) {
-            if let Body::Op { origin, .. } = body
-                && origin.node == self.me
-                && origin.boot == self.boot
-                && let Some(c) = self.waiting.remove(&origin.req)
-            {
-                self.out.push(Output::Reply {
-                    client: c,
-                    resp: Response::Error {
-                        message: "the cluster membership changed before the change could be applied; nothing was changed, run the command again".into(),
-                    },
-                });
+        for (sender, boot, body) in std::mem::take(&mut self.held) {
+            match body {
+                Body::Exec(_) => self.held.push_back((sender, boot, body)),
+                Body::Op { origin, .. }
+                    if origin.node == self.me
+                        && origin.boot == self.boot
+                        && self.waiting.contains_key(&origin.req) =>
+                {
+                    let c = self.waiting.remove(&origin.req).expect("checked above");
+                    self.out.push(Output::Reply {
+                        client: c,
+                        resp: Response::Error {
+                            message: "the cluster membership changed before the change could be applied; nothing was changed, run the command again".into(),
+                        },
+                    });
+                }
+                _ => {}
             }
         }
     }
