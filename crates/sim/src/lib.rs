@@ -27,6 +27,7 @@
 #![allow(clippy::disallowed_methods)]
 
 pub mod checkers;
+pub mod cluster;
 pub mod history;
 mod world;
 
