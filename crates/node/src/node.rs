@@ -190,6 +190,9 @@ impl Node {
             let quorate = !q.enabled || q.quorate;
             if quorate != self.quorate {
                 self.quorate = quorate;
+                if quorate && self.sync.is_done() {
+                    self.sync.quorate_seq = self.ring.seq;
+                }
                 self.dc_quorum_changed();
             }
         }
@@ -296,7 +299,8 @@ impl Node {
                 round,
                 version,
                 digest,
-            } => self.on_sync_version(d.sender, round, version, digest),
+                quorate_seq,
+            } => self.on_sync_version(d.sender, round, (version.0, quorate_seq, version), digest),
             Body::SyncCib { round, xml } => self.on_sync_cib(d.sender, round, &xml),
             other if !self.sync.is_done() => self.held.push_back((d.sender, d.sender_boot, other)),
             other => self.dispatch(d.sender, d.sender_boot, other),

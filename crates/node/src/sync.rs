@@ -10,7 +10,13 @@
 //!
 //! 1. each member broadcasts its CIB version and digest (`SyncVersion`);
 //! 2. once all members' versions are delivered, everyone picks the same winner: the highest
-//!    `(admin_epoch, epoch, num_updates)`, ties going to the lowest node id;
+//!    `admin_epoch` (an administrator's override), then the CIB of the partition that had
+//!    quorum last (the highest sequence of a ring in which a member finished a sync with
+//!    quorum), then the highest `(epoch, num_updates)`, ties going to the lowest node id. Without the first key a partition without quorum
+//!    (whose status churn, or a change only it delivered, gave it a higher version) won the
+//!    merge and the quorate side's acknowledged changes were lost (simulator seed 54);
+//!    a partition without quorum changes no configuration, so nothing acknowledged is lost
+//!    when its CIB loses;
 //! 3. if every digest equals the winner's, the round is over; otherwise the winner
 //!    broadcasts its CIB (`SyncCib`, in parts if large) and everyone adopts it on delivery;
 //! 4. each node then re-reports its own executor history (and, until its first report since
@@ -31,13 +37,15 @@ use crate::cibops::CibOp;
 use crate::wire::{Body, Round};
 
 type Triple = (u64, u64, u64);
+/// What decides a round's winner: (admin_epoch, last quorate ring sequence, CIB version).
+type Rank = (u64, u64, Triple);
 
 /// Where the sync of the current round is.
 #[derive(Debug, Default)]
 pub struct Sync {
     /// `None`: not in the group yet (nothing applied, everything held).
     round: Option<Round>,
-    versions: BTreeMap<NodeId, (Triple, String)>,
+    versions: BTreeMap<NodeId, (Rank, String)>,
     winner: Option<NodeId>,
     done: bool,
     /// Rounds completed since this node started.
@@ -45,6 +53,9 @@ pub struct Sync {
     /// Our first report since we started (which also clears our transient attributes of
     /// an earlier life) was applied.
     pub(crate) fresh_applied: bool,
+    /// Sequence of the last ring in which this node finished a sync round with quorum
+    /// (or gained quorum synced); 0 since it started until then.
+    pub(crate) quorate_seq: u64,
 }
 
 impl Sync {
@@ -71,6 +82,7 @@ impl Node {
             round,
             version: triple(&self.cib),
             digest: self.cib.document().digest(),
+            quorate_seq: self.sync.quorate_seq,
         };
         self.broadcast(&body, None);
     }
@@ -79,7 +91,7 @@ impl Node {
         &mut self,
         from: NodeId,
         round: Round,
-        version: Triple,
+        rank: Rank,
         digest: String,
     ) {
         if self.sync.done || self.sync.round.as_ref() != Some(&round) {
@@ -88,17 +100,17 @@ impl Node {
         if !round.members.contains(&from) {
             return;
         }
-        self.sync.versions.insert(from, (version, digest));
+        self.sync.versions.insert(from, (rank, digest));
         if self.sync.winner.is_some() || self.sync.versions.len() < round.members.len() {
             return;
         }
-        // Highest version; among equals the lowest node id (BTreeMap iterates ascending).
-        let (winner, (wv, wd)) = self
+        // Highest rank; among equals the lowest node id (BTreeMap iterates ascending).
+        let (winner, ((_, _, wv), wd)) = self
             .sync
             .versions
             .iter()
             .fold(
-                None::<(NodeId, &(Triple, String))>,
+                None::<(NodeId, &(Rank, String))>,
                 |best, (id, v)| match best {
                     Some((_, b)) if b.0 >= v.0 => best,
                     _ => Some((*id, v)),
@@ -137,8 +149,55 @@ impl Node {
                         .count()
                 ),
             );
+            self.raise_version_above_members();
             let xml = self.cib.to_xml();
             self.broadcast(&Body::SyncCib { round, xml }, None);
+        }
+    }
+
+    /// The winner by quorum may hold a lower version than a member from a partition
+    /// without quorum: its CIB is numbered above every member's before it is sent, so no
+    /// node's version ever goes down, and a new epoch (when the configurations may differ)
+    /// makes commits based on the losing configuration fail their version check.
+    fn raise_version_above_members(&mut self) {
+        let Some(top) = self.sync.versions.values().map(|((_, _, v), _)| *v).max() else {
+            return;
+        };
+        let mine = triple(&self.cib);
+        if top <= mine {
+            return;
+        }
+        let (a, e, n) = if (top.0, top.1) > (mine.0, mine.1) {
+            (top.0, top.1 + 1, 0)
+        } else {
+            (mine.0, mine.1, top.2 + 1)
+        };
+        let mut doc = self.cib.document().clone();
+        let Some(root) = doc.root() else {
+            return;
+        };
+        doc.set_attr(root, "admin_epoch", &a.to_string());
+        doc.set_attr(root, "epoch", &e.to_string());
+        doc.set_attr(root, "num_updates", &n.to_string());
+        match Cib::from_document(doc) {
+            Ok(c) => {
+                self.log(
+                    Level::Notice,
+                    "cib",
+                    format!(
+                        "Our CIB (version {}) wins by quorum; numbered {a}.{e}.{n}, above every member's",
+                        self.cib.version
+                    ),
+                );
+                self.cib = c;
+                self.out
+                    .push(crate::Output::PersistCib(Box::new(self.cib.clone())));
+            }
+            Err(err) => self.log(
+                Level::Error,
+                "cib",
+                format!("cannot renumber our CIB: {err}"),
+            ),
         }
     }
 
@@ -188,6 +247,9 @@ impl Node {
     fn finish_round(&mut self, replaced: bool) {
         self.sync.done = true;
         self.sync.completed += 1;
+        if self.quorate {
+            self.sync.quorate_seq = self.ring.seq;
+        }
         self.choose_dc();
         // Always re-reported: a report broadcast after an earlier round may have been
         // dropped by a round that started before it was delivered. Unchanged, it changes

@@ -104,6 +104,8 @@ pub enum Body {
         round: Round,
         version: (u64, u64, u64),
         digest: String,
+        /// Sequence of the last ring in which the sender finished a sync with quorum.
+        quorate_seq: u64,
     },
     /// The round's winner sends its CIB.
     SyncCib { round: Round, xml: String },
