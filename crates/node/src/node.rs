@@ -211,7 +211,20 @@ impl Node {
             }
             // Every node joins the group as it starts, so after a view's sync barrier the
             // group's members are the view's: rounds follow views (see `sync`).
-            T::GroupChanged { group, .. } if group == GROUP => {}
+            // One exception: a member that restarted between two views (faster than failure
+            // detection) is reported leaving the group with its old process; what the DC had
+            // in flight there is lost (simulator seed 65).
+            T::GroupChanged { group, members } if group == GROUP => {
+                let gone: Vec<NodeId> = self
+                    .members
+                    .iter()
+                    .copied()
+                    .filter(|m| !members.contains(m))
+                    .collect();
+                if !gone.is_empty() && members.contains(&self.me) {
+                    self.dc_round_started(&gone);
+                }
+            }
             T::Refused(r) => match tag {
                 Tag {
                     client: Some(c), ..
