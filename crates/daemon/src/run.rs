@@ -436,6 +436,16 @@ impl Daemon {
             }
             N::Log(l) => self.logger.line(&l),
             N::Exit => self.exiting = true,
+            N::Fence { node, action } => {
+                // This daemon has no fencer: the fencing fails at once (the DC's transition
+                // aborts; it asks again on the next run).
+                self.logger.say(
+                    Level::Error,
+                    "controller",
+                    format!("Cannot {action} {node}: this daemon has no fencer; the fencing fails"),
+                );
+                let _ = self.node_input(tandem_node::Input::FenceDone { node, ok: false });
+            }
         }
         None
     }
