@@ -509,7 +509,8 @@ impl World {
 
     /// The simulated fencer: the target is powered off at once (its agents die with it),
     /// and the DC hears of success a little later. A rebooted node comes back after
-    /// [`REBOOT_MS`] or more during the chaos phase; an `off` one at the calm phase.
+    /// [`REBOOT_MS`] or more; an `off` one at the start of the calm phase, or like a rebooted
+    /// one when fenced during it (the run must end with every node up to settle).
     fn fence(&mut self, from: usize, target: &str, action: &str) {
         self.history.stats.fenced += 1;
         let Some(t) = self.nodes.iter().position(|n| n.name == target) else {
@@ -538,7 +539,7 @@ impl World {
                 ok: true,
             },
         );
-        if action != "off" && !self.calm {
+        if action != "off" || self.calm {
             let back = done + ms(REBOOT_MS) + self.rng.random_range(0..ms(3_000));
             self.at(back, Event::Restart(t));
         }
