@@ -172,35 +172,9 @@ pub struct BenchResult {
     pub latency_us_max: u64,
 }
 
-/// Who changed the CIB last (`cib-last-written`, `update-user`, `update-client`,
-/// `update-origin`), for "Last change: ... by root via cibadmin on node1".
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct LastChange {
-    /// Seconds since the Unix epoch.
-    pub epoch_s: i64,
-    pub user: String,
-    pub client: String,
-    pub origin_node: String,
-}
-
-/// The cluster as `tandem status` / `tandem mon` show it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ClusterInfo {
-    /// The whole CIB, status section included.
-    pub cib: String,
-    /// This node's name (uname).
-    pub local_node: String,
-    /// The designated controller, if one is elected.
-    pub dc: Option<String>,
-    pub quorate: bool,
-    /// Names of the nodes in the current membership.
-    pub members: Vec<String>,
-    /// The ring id, as `tandem quorum` prints it.
-    pub ring: String,
-    pub last_change: Option<LastChange>,
-    /// The DC is executing a transition.
-    pub transition_active: bool,
-}
+/// Who changed the CIB last and the cluster as `tandem status` shows it: the node layer's
+/// types, which are also the wire shape (one definition, no conversion).
+pub use tandem_node::{ClusterInfo, LastChange};
 
 /// What the daemon answers.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -625,20 +625,6 @@ fn ipc_response(r: tandem_node::Response) -> Response {
         },
         N::Done => Response::Done,
         N::Error { message } => Response::Error { message },
-        N::Cluster(info) => Response::Cluster(Box::new(ipc::ClusterInfo {
-            cib: info.cib,
-            local_node: info.local_node,
-            dc: info.dc,
-            quorate: info.quorate,
-            members: info.members,
-            ring: info.ring,
-            last_change: info.last_change.map(|l| ipc::LastChange {
-                epoch_s: l.epoch_s,
-                user: l.user,
-                client: l.client,
-                origin_node: l.origin_node,
-            }),
-            transition_active: info.transition_active,
-        })),
+        N::Cluster(info) => Response::Cluster(info),
     }
 }

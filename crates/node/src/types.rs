@@ -73,25 +73,34 @@ pub enum Request {
     Shutdown,
 }
 
-/// Who changed the configuration last, from the CIB root (`cib-last-written` & co).
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Who changed the CIB last (`cib-last-written`, `update-user`, `update-client`,
+/// `update-origin`), for "Last change: ... by root via cibadmin on node1". Also the IPC
+/// answer's shape (the daemon re-exports it).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct LastChange {
+    /// Seconds since the Unix epoch.
     pub epoch_s: i64,
     pub user: String,
     pub client: String,
     pub origin_node: String,
 }
 
-/// What `tandem status` shows besides the CIB.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// The cluster as `tandem status` / `tandem mon` show it (also the IPC answer's shape).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ClusterInfo {
+    /// The whole CIB, status section included.
     pub cib: String,
+    /// This node's name (uname).
     pub local_node: String,
+    /// The designated controller, if one is elected.
     pub dc: Option<String>,
     pub quorate: bool,
+    /// Names of the nodes in the current membership.
     pub members: Vec<String>,
+    /// The ring id, as `tandem quorum` prints it.
     pub ring: String,
     pub last_change: Option<LastChange>,
+    /// The DC is executing a transition.
     pub transition_active: bool,
 }
 
