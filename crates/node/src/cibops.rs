@@ -130,13 +130,8 @@ pub enum CibOp {
         record: RecordWire,
         fail: Option<FailWire>,
     },
-    /// A node's own executor history after a sync (`lrm` element; `None`: empty), and on
-    /// its first report since it started, its transient attributes cleared.
-    History {
-        node: String,
-        lrm: Option<String>,
-        fresh: bool,
-    },
+    /// A node's own executor history after a sync (`lrm` element; `None`: empty).
+    History { node: String, lrm: Option<String> },
     /// The DC's record of a node it had fenced: cleanly down (`expected="down"`), with no
     /// resource history and no transient attributes.
     Fenced { node: String },
@@ -170,6 +165,24 @@ pub struct Ctx<'a> {
     pub dc: Option<NodeId>,
     /// Sender of the message.
     pub sender: NodeId,
+    /// The boot of each member of the ring the operation is applied in (learnt from the
+    /// round's sync messages): transient attributes set for a member are tagged with its
+    /// boot ([`BOOT_ATTR`]).
+    pub boots: &'a BTreeMap<NodeId, u64>,
+}
+
+/// The `nvpair` attribute naming the boot of its node that a transient attribute was set
+/// for (absent: set while that node was not a member, so for whichever life it is in).
+/// A node's transient attributes die with it: once it is a member again with another
+/// boot, those of earlier boots are removed ([`forget_earlier_lives`]).
+pub const BOOT_ATTR: &str = "tandem-boot";
+
+/// The boot tag for a transient attribute of node `id` (`node_state` id).
+fn boot_of(ctx: &Ctx<'_>, id: &str) -> Option<u64> {
+    id.parse::<NodeId>()
+        .ok()
+        .and_then(|n| ctx.boots.get(&n))
+        .copied()
 }
 
 /// Applies `op` to `cib`: the new CIB (same version if nothing changed) or why it was
@@ -184,7 +197,7 @@ pub fn apply(cib: &Cib, op: &CibOp, ctx: &Ctx<'_>) -> Result<Cib, String> {
         CibOp::Replace { xml } => return replace(cib, xml, ctx),
         CibOp::Attrs { node, set } => {
             let id = node_id(cib, ctx.names, node)?;
-            set_attrs(&mut doc, &id, node, set);
+            set_attrs(&mut doc, &id, node, set, boot_of(ctx, &id));
         }
         CibOp::Cleanup { resource, node } => {
             if let Some(n) = node {
@@ -198,12 +211,12 @@ pub fn apply(cib: &Cib, op: &CibOp, ctx: &Ctx<'_>) -> Result<Cib, String> {
                 .apply_to(&mut doc, &id, node)
                 .map_err(|e| e.to_string())?;
             if let Some(f) = fail {
-                count_failure(&mut doc, &id, node, f, ctx.epoch_s);
+                count_failure(&mut doc, &id, node, f, ctx.epoch_s, boot_of(ctx, &id));
             }
         }
-        CibOp::History { node, lrm, fresh } => {
+        CibOp::History { node, lrm } => {
             let id = node_id(cib, ctx.names, node)?;
-            history(&mut doc, &id, node, lrm.as_deref(), *fresh)?;
+            history(&mut doc, &id, node, lrm.as_deref())?;
         }
         CibOp::Membership { dc, quorate, nodes } => {
             if ctx.dc != Some(ctx.sender) || ctx.sender != *dc {
@@ -295,7 +308,13 @@ pub fn sanitize_id(s: &str) -> String {
         .collect()
 }
 
-fn set_attrs(doc: &mut Document, id: &str, uname: &str, set: &[(String, Option<String>)]) {
+fn set_attrs(
+    doc: &mut Document,
+    id: &str,
+    uname: &str,
+    set: &[(String, Option<String>)],
+    boot: Option<u64>,
+) {
     let ns = node_state(doc, id, uname);
     let ta = ensure(doc, ns, "transient_attributes", Some(id));
     let set_id = format!("status-{id}");
@@ -304,19 +323,28 @@ fn set_attrs(doc: &mut Document, id: &str, uname: &str, set: &[(String, Option<S
         let existing = doc
             .children_named(ia, "nvpair")
             .find(|&n| doc.attr(n, "name") == Some(name.as_str()));
-        match (existing, value) {
+        let n = match (existing, value) {
             (Some(n), Some(v)) => {
                 doc.set_attr(n, "value", v);
+                n
             }
-            (Some(n), None) => doc.detach(n),
+            (Some(n), None) => {
+                doc.detach(n);
+                continue;
+            }
             (None, Some(v)) => {
                 let nv_id = sanitize_id(&format!("status-{id}-{name}"));
                 let n = doc
                     .create_element_with("nvpair", &[("id", &nv_id), ("name", name), ("value", v)]);
                 doc.append_child(ia, n);
+                n
             }
-            (None, None) => {}
-        }
+            (None, None) => continue,
+        };
+        match boot {
+            Some(b) => doc.set_attr(n, BOOT_ATTR, &b.to_string()),
+            None => doc.remove_attr(n, BOOT_ATTR),
+        };
     }
 }
 
@@ -328,7 +356,14 @@ fn attr_value(doc: &Document, id: &str, name: &str) -> Option<String> {
         .and_then(|n| doc.attr(n, "value").map(str::to_string))
 }
 
-fn count_failure(doc: &mut Document, id: &str, uname: &str, f: &FailWire, epoch_s: i64) {
+fn count_failure(
+    doc: &mut Document,
+    id: &str,
+    uname: &str,
+    f: &FailWire,
+    epoch_s: i64,
+    boot: Option<u64>,
+) {
     let current = attr_value(doc, id, &f.count_attr);
     let change = if f.infinity {
         FailCountChange::Infinity
@@ -344,16 +379,11 @@ fn count_failure(doc: &mut Document, id: &str, uname: &str, f: &FailWire, epoch_
             (f.count_attr.clone(), Some(count)),
             (f.last_failure_attr.clone(), Some(epoch_s.to_string())),
         ],
+        boot,
     );
 }
 
-fn history(
-    doc: &mut Document,
-    id: &str,
-    uname: &str,
-    lrm: Option<&str>,
-    fresh: bool,
-) -> Result<(), String> {
+fn history(doc: &mut Document, id: &str, uname: &str, lrm: Option<&str>) -> Result<(), String> {
     let new = match lrm {
         Some(x) => Some(Document::parse(x).map_err(|e| format!("history: {e}"))?),
         None => None,
@@ -372,15 +402,41 @@ fn history(
         }
     };
     doc.append_child(ns, lrm_el);
-    if fresh {
-        for old in doc
+    Ok(())
+}
+
+/// At the end of a sync round, for each member (`boots`: its boot): removes its transient
+/// attributes set for another boot (an earlier life: fail counts, a shutdown request, …)
+/// and adopts those set while it was away (untagged) for the boot it runs. Every member
+/// applies this to the same CIB at the same point of the order. Whether anything changed.
+pub fn forget_earlier_lives(doc: &mut Document, boots: &BTreeMap<NodeId, u64>) -> bool {
+    let mut changed = false;
+    for (member, boot) in boots {
+        let Some(ns) = find_node_state(doc, &member.to_string()) else {
+            continue;
+        };
+        let boot = boot.to_string();
+        let sets: Vec<XmlId> = doc
             .children_named(ns, "transient_attributes")
-            .collect::<Vec<_>>()
-        {
-            doc.detach(old);
+            .flat_map(|ta| doc.children_named(ta, "instance_attributes"))
+            .collect();
+        for ia in sets {
+            for nv in doc.children_named(ia, "nvpair").collect::<Vec<_>>() {
+                match doc.attr(nv, BOOT_ATTR) {
+                    Some(b) if b == boot => {}
+                    Some(_) => {
+                        doc.detach(nv);
+                        changed = true;
+                    }
+                    None => {
+                        doc.set_attr(nv, BOOT_ATTR, &boot);
+                        changed = true;
+                    }
+                }
+            }
         }
     }
-    Ok(())
+    changed
 }
 
 /// Whether an `lrm_rsc_op` shows a failure: not completed, or an rc other than the one its

@@ -53,18 +53,6 @@ impl Local {
 impl Node {
     /// A CIB operation was applied: keep our own history in step with cleanups.
     pub(crate) fn local_op_applied(&mut self, op: &CibOp) {
-        if let CibOp::History {
-            node, fresh: true, ..
-        } = op
-            && *node == self.name
-        {
-            self.sync.fresh_applied = true;
-            if self.local.shutting_down {
-                // Our first report cleared our transient attributes, the shutdown request
-                // asked for before it among them: ask again.
-                self.request_shutdown_attr();
-            }
-        }
         if let CibOp::Cleanup { resource, node } = op
             && node.as_deref().is_none_or(|n| n == self.name)
         {
@@ -85,6 +73,19 @@ impl Node {
         self.request_shutdown_attr();
         let at = self.now.after_ms(SHUTDOWN_ESCALATION_MS);
         self.set_timer(NodeTimer::ShutdownEscalation, at);
+    }
+
+    /// After a sync round (and the operations held during it): a shutdown under way whose
+    /// request the CIB lacks (the round dropped it, or the winning CIB never had it) is
+    /// asked for again.
+    pub(crate) fn shutdown_after_round(&mut self) {
+        if self.local.shutting_down
+            && !self.local.exited
+            && self.sync.is_done()
+            && !self.node_was_shutting_down(&self.name.clone())
+        {
+            self.request_shutdown_attr();
+        }
     }
 
     fn request_shutdown_attr(&mut self) {

@@ -53,7 +53,10 @@ pub struct Node {
     pub(crate) quorate: bool,
     pub(crate) sync: Sync,
     /// Group messages that arrived while the CIB was not synced, in delivery order.
-    held: VecDeque<(NodeId, u64, Body)>,
+    pub(crate) held: VecDeque<(NodeId, u64, Body)>,
+    /// The node's own operations (no client waits) that a new round dropped: sent again
+    /// once that round is over.
+    pub(crate) resend: Vec<CibOp>,
     next_req: u64,
     /// Requests of local clients in flight, by request number.
     waiting: BTreeMap<u64, ClientId>,
@@ -88,6 +91,7 @@ impl Node {
             quorate: false,
             sync: Sync::default(),
             held: VecDeque::new(),
+            resend: Vec::new(),
             next_req: 1,
             waiting: BTreeMap::new(),
             dc: None,
@@ -313,7 +317,13 @@ impl Node {
                 version,
                 digest,
                 quorate_seq,
-            } => self.on_sync_version(d.sender, round, (version.0, quorate_seq, version), digest),
+            } => self.on_sync_version(
+                d.sender,
+                d.sender_boot,
+                round,
+                (version.0, quorate_seq, version),
+                digest,
+            ),
             Body::SyncCib { round, xml } => self.on_sync_cib(d.sender, round, &xml),
             other if !self.sync.is_done() => self.held.push_back((d.sender, d.sender_boot, other)),
             other => self.dispatch(d.sender, d.sender_boot, other),
@@ -332,6 +342,14 @@ impl Node {
         }
     }
 
+    /// The node's own operations a round dropped, once the round is over (after the
+    /// history report, so a result is recorded over the history that already holds it).
+    pub(crate) fn resend_dropped(&mut self) {
+        for op in std::mem::take(&mut self.resend) {
+            self.send_op(op, None);
+        }
+    }
+
     /// Messages held during a sync, once it completed.
     pub(crate) fn release_held(&mut self) {
         while self.sync.is_done() {
@@ -347,11 +365,23 @@ impl Node {
     /// the new round could make replicas differ. Their clients here are told to retry.
     /// Operations the DC asked this node to run are kept (they change no replica; run after
     /// the round if their sender is still the DC): dropping one left the DC's transition
-    /// waiting for its timeout (simulator seed 14).
+    /// waiting for its timeout (simulator seed 14). The node's own operations (results it
+    /// recorded, attributes it set for itself, the DC's records) are sent again after the
+    /// round ([`Node::resend_dropped`]): a dropped result record left the DC's transition
+    /// waiting for the action's timeout, longer than the simulator's calm phase (seed 1001).
+    /// Its history report and the DC's membership are not: every round writes them anew.
     pub(crate) fn drop_held(&mut self) {
         for (sender, boot, body) in std::mem::take(&mut self.held) {
             match body {
                 Body::Exec(_) => self.held.push_back((sender, boot, body)),
+                Body::Op { origin, op, .. }
+                    if origin.node == self.me
+                        && origin.boot == self.boot
+                        && origin.req == 0
+                        && !matches!(op, CibOp::History { .. } | CibOp::Membership { .. }) =>
+                {
+                    self.resend.push(op);
+                }
                 Body::Op { origin, .. }
                     if origin.node == self.me
                         && origin.boot == self.boot
@@ -380,6 +410,7 @@ impl Node {
                 names: &self.names,
                 dc: self.dc,
                 sender,
+                boots: &self.sync.boots,
             };
             cibops::apply(&self.cib, &op, &ctx)
         };

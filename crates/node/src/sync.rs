@@ -19,9 +19,12 @@
 //!    when its CIB loses;
 //! 3. if every digest equals the winner's, the round is over; otherwise the winner
 //!    broadcasts its CIB (`SyncCib`, in parts if large) and everyone adopts it on delivery;
-//! 4. each node then re-reports its own executor history (and, until its first report since
-//!    it started is applied, clears its transient attributes of an earlier life), and the
-//!    operations held during the round are applied in delivery order.
+//! 4. every member removes the members' transient attributes of an earlier life (set for
+//!    another boot of theirs, see [`crate::cibops::forget_earlier_lives`]) — the same change
+//!    at the same point of the order everywhere, so nothing is broadcast for it; each node
+//!    then re-reports its own executor history, and the operations held during the round
+//!    are applied in delivery order (an attribute set for a restarted node while it was
+//!    joining is applied after the clean-up, so it is kept).
 //!
 //! Since the round ends at the same point of the total order on every member, every member
 //! applies the same operations to the same CIB afterwards. A new round drops what the old
@@ -46,13 +49,12 @@ pub struct Sync {
     /// `None`: not in the group yet (nothing applied, everything held).
     round: Option<Round>,
     versions: BTreeMap<NodeId, (Rank, String)>,
+    /// The boot of each member, from its `SyncVersion` (complete once the round is done).
+    pub(crate) boots: BTreeMap<NodeId, u64>,
     winner: Option<NodeId>,
     done: bool,
     /// Rounds completed since this node started.
     pub(crate) completed: u64,
-    /// Our first report since we started (which also clears our transient attributes of
-    /// an earlier life) was applied.
-    pub(crate) fresh_applied: bool,
     /// Sequence of the last ring in which this node finished a sync round with quorum
     /// (or gained quorum synced); 0 since it started until then.
     pub(crate) quorate_seq: u64,
@@ -76,6 +78,7 @@ impl Node {
     pub(crate) fn start_round(&mut self, round: Round) {
         self.sync.round = Some(round.clone());
         self.sync.versions.clear();
+        self.sync.boots.clear();
         self.sync.winner = None;
         self.sync.done = false;
         let body = Body::SyncVersion {
@@ -90,6 +93,7 @@ impl Node {
     pub(crate) fn on_sync_version(
         &mut self,
         from: NodeId,
+        boot: u64,
         round: Round,
         rank: Rank,
         digest: String,
@@ -101,6 +105,7 @@ impl Node {
             return;
         }
         self.sync.versions.insert(from, (rank, digest));
+        self.sync.boots.insert(from, boot);
         if self.sync.winner.is_some() || self.sync.versions.len() < round.members.len() {
             return;
         }
@@ -250,6 +255,7 @@ impl Node {
         if self.quorate {
             self.sync.quorate_seq = self.ring.seq;
         }
+        self.forget_earlier_lives();
         self.choose_dc();
         // Always re-reported: a report broadcast after an earlier round may have been
         // dropped by a round that started before it was delivered. Unchanged, it changes
@@ -257,9 +263,9 @@ impl Node {
         let op = CibOp::History {
             node: self.name.clone(),
             lrm: self.my_lrm_xml(),
-            fresh: !self.sync.fresh_applied,
         };
         self.send_op(op, None);
+        self.resend_dropped();
         if replaced {
             self.log(
                 Level::Info,
@@ -269,5 +275,27 @@ impl Node {
         }
         self.dc_synced();
         self.release_held();
+        self.shutdown_after_round();
+    }
+
+    /// Removes the members' transient attributes of earlier boots (see the module
+    /// documentation, step 4).
+    fn forget_earlier_lives(&mut self) {
+        let mut doc = self.cib.document().clone();
+        if !crate::cibops::forget_earlier_lives(&mut doc, &self.sync.boots) {
+            return;
+        }
+        match self.cib.successor(doc.compacted()) {
+            Ok(c) => {
+                self.cib = c;
+                self.out
+                    .push(crate::Output::PersistCib(Box::new(self.cib.clone())));
+            }
+            Err(e) => self.log(
+                Level::Error,
+                "cib",
+                format!("cannot remove transient attributes of earlier boots: {e}"),
+            ),
+        }
     }
 }

@@ -342,6 +342,68 @@ fn a_restarted_node_forgets_its_transient_attributes_of_an_earlier_life() {
     }
 }
 
+fn set_attr(h: &mut Harness, via: u32, node: &str, name: &str) {
+    let r = h.call(
+        via,
+        Request::AttrUpdate {
+            node: node.into(),
+            name: name.into(),
+            value: Some("1".into()),
+        },
+    );
+    assert_eq!(r, Response::Done, "{name}");
+}
+
+/// Attributes set for a node while it was away, or while it was joining after a restart,
+/// belong to the life it is in and survive its first sync; only those set while an earlier
+/// boot of it was a member are forgotten (simulator seeds 1007, 1047, 1097, 1112, 1134:
+/// the node's first report used to clear them all, acknowledged ones included).
+#[test]
+fn attributes_set_for_a_restarting_node_outlive_its_first_sync() {
+    let mut h = started(3);
+    set_attr(&mut h, 1, "n3", "old-life");
+    h.run_ms(500);
+    h.crash(3);
+    assert!(h.run_until(30_000, |h| h.converged()));
+    set_attr(&mut h, 1, "n3", "while-away");
+    let disk = h.disk.get(&3).cloned();
+    h.start(3, disk);
+    // Sent as the restarted node joins: delivered during the sync round, applied after it.
+    let client = h.request(
+        2,
+        Request::AttrUpdate {
+            node: "n3".into(),
+            name: "while-joining".into(),
+            value: Some("1".into()),
+        },
+    );
+    assert!(h.run_until(30_000, |h| h.converged() && h.nodes.len() == 3));
+    h.run_ms(2_000);
+    assert!(h.converged());
+    let joined = h.replies.get(&client) == Some(&Response::Done);
+    for id in 1..=3 {
+        let doc = h.node(id).cib().document();
+        assert_eq!(transient_attr(doc, "n3", "old-life"), None, "node {id}");
+        assert_eq!(
+            transient_attr(doc, "n3", "while-away").as_deref(),
+            Some("1"),
+            "node {id}"
+        );
+        if joined {
+            assert_eq!(
+                transient_attr(doc, "n3", "while-joining").as_deref(),
+                Some("1"),
+                "node {id}"
+            );
+        }
+    }
+    assert!(
+        joined,
+        "the update sent while n3 joined was refused: {:?}",
+        h.replies.get(&client)
+    );
+}
+
 #[test]
 fn after_a_partition_heals_the_newer_side_wins_everywhere() {
     let mut h = started(3);
@@ -450,9 +512,51 @@ fn a_full_totem_queue_at_the_first_view_does_not_block_the_sync() {
         );
     }
     assert!(h.node(1).unsent_len() > 0);
-    // The node syncs (its first report then clears the attributes of its "earlier life",
-    // which here are these) and every message is ordered.
+    // The node syncs and every message is ordered.
     assert!(h.run_until(120_000, |h| h.node(1).is_synced()
         && h.node(1).unsent_len() == 0
         && h.node(1).totem().status().stats.delivered >= n as u64));
+}
+
+/// A node's own operation held during a sync round and dropped by the next round (a result
+/// record, here an attribute it sets for itself) is sent again once a round is over: a
+/// dropped result record left the DC's transition waiting for the action's timeout
+/// (simulator seed 1001).
+#[test]
+fn own_operations_a_new_round_drops_are_sent_again() {
+    use crate::cibops::CibOp;
+    use crate::wire::{Body, Origin};
+    let mut h = started(3);
+    let n3 = h.nodes.get_mut(&3).unwrap();
+    let boot = n3.boot;
+    let op = CibOp::Attrs {
+        node: "n3".into(),
+        set: vec![("held".into(), Some("1".into()))],
+    };
+    // As if delivered during a round: held; then a new view's round drops what it held.
+    n3.held.push_back((
+        3,
+        boot,
+        Body::Op {
+            origin: Origin {
+                node: 3,
+                boot,
+                req: 0,
+            },
+            epoch_s: 0,
+            op,
+        },
+    ));
+    n3.drop_held();
+    // The next round: n2 leaves.
+    h.crash(2);
+    assert!(h.run_until(30_000, |h| h.converged() && h.node(1).members == vec![1, 3]));
+    h.run_ms(2_000);
+    for id in [1, 3] {
+        assert_eq!(
+            transient_attr(h.node(id).cib().document(), "n3", "held").as_deref(),
+            Some("1"),
+            "node {id}"
+        );
+    }
 }

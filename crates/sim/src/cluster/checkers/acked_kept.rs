@@ -149,9 +149,8 @@ impl AckedKept {
             }
             self.reported.insert(k);
             out.push(Violation {
-                // Transient attributes are reported apart: their loss at merges and at a
-                // node's first sync is an open bug of the node layer (tests tolerate it by
-                // name, see tests/cluster_seeds.rs).
+                // Transient attributes are reported apart (a different mechanism keeps
+                // them: boot tags and the sync round's clean-up, see tandem_node::sync).
                 checker: match ack.change {
                     Change::Marker(_) => "acked_kept",
                     Change::Attr { .. } => "acked_attr_kept",
