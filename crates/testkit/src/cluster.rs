@@ -2,6 +2,7 @@
 
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Write};
+use std::net::Ipv4Addr;
 use std::os::unix::fs::OpenOptionsExt;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
@@ -51,6 +52,13 @@ pub struct Spec {
     /// The totem UDP port; `None`: a free one.
     pub port: Option<u16>,
     pub token_ms: u32,
+    /// Each node's address on link 0, 1, ... (`None`: one link, node `i` on 127.0.0.i).
+    /// With addresses given, `port` must be given too (no free-port search: the addresses
+    /// may not exist in this network namespace).
+    pub links: Option<Vec<Vec<Ipv4Addr>>>,
+    /// The network namespace each node's daemon runs in (`ip netns exec NS`); `None`:
+    /// this process's namespace.
+    pub netns: Option<Vec<String>>,
 }
 
 impl Spec {
@@ -62,6 +70,8 @@ impl Spec {
             tag: tag.to_string(),
             port: None,
             token_ms: DEFAULT_TOKEN_MS,
+            links: None,
+            netns: None,
         }
     }
 }
@@ -74,6 +84,10 @@ pub struct LoopbackCluster {
     tandem: PathBuf,
     nodes: usize,
     port: u16,
+    /// Node `i`'s addresses per link (index `i - 1`).
+    links: Vec<Vec<Ipv4Addr>>,
+    /// Node `i`'s network namespace (index `i - 1`), if any.
+    netns: Option<Vec<String>>,
     daemons: Vec<Option<Child>>,
     cancel: Option<&'static AtomicBool>,
     done: bool,
@@ -88,10 +102,17 @@ impl LoopbackCluster {
                 spec.nodes
             );
         }
+        check_placement_spec(spec)?;
         let (dir, created_dir) = prepare_dir(spec)?;
         let port = match spec.port {
             Some(p) => p,
             None => config::free_udp_port(spec.nodes, config::auto_port_base())?,
+        };
+        let links = match &spec.links {
+            Some(l) => l.clone(),
+            None => (1..=spec.nodes)
+                .map(|i| vec![config::node_addr(i)])
+                .collect(),
         };
         let c = LoopbackCluster {
             dir,
@@ -99,6 +120,8 @@ impl LoopbackCluster {
             tandem: spec.tandem.clone(),
             nodes: spec.nodes,
             port,
+            links,
+            netns: spec.netns.clone(),
             daemons: (0..spec.nodes).map(|_| None).collect(),
             cancel: None,
             done: false,
@@ -109,7 +132,8 @@ impl LoopbackCluster {
     }
 
     fn write_files(&self, name: &str, token_ms: u32) -> anyhow::Result<()> {
-        let conf = config::corosync_conf(&cluster_name(name), self.nodes, self.port, token_ms);
+        let conf =
+            config::corosync_conf_links(&cluster_name(name), &self.links, self.port, token_ms);
         std::fs::write(self.config_path(), conf)
             .with_context(|| format!("cannot write {}", self.config_path().display()))?;
         write_authkey(&self.authkey_path())?;
@@ -141,6 +165,14 @@ impl LoopbackCluster {
     }
     pub fn port(&self) -> u16 {
         self.port
+    }
+    /// Node `i`'s address on each link (link 0 first).
+    pub fn addrs(&self, i: usize) -> &[Ipv4Addr] {
+        &self.links[i - 1]
+    }
+    /// The network namespace node `i`'s daemon runs in, if not this process's.
+    pub fn netns(&self, i: usize) -> Option<&str> {
+        self.netns.as_ref().map(|n| n[i - 1].as_str())
     }
     pub fn tandem(&self) -> &Path {
         &self.tandem
@@ -193,7 +225,15 @@ impl LoopbackCluster {
             .append(true)
             .open(self.log_path(i))
             .with_context(|| format!("cannot open {}", self.log_path(i).display()))?;
-        let child = Command::new(&self.tandem)
+        let mut cmd = match self.netns(i) {
+            Some(ns) => {
+                let mut c = Command::new(crate::cmd::IP);
+                c.args(["netns", "exec", ns]).arg(&self.tandem);
+                c
+            }
+            None => Command::new(&self.tandem),
+        };
+        let child = cmd
             .arg("--run-dir")
             .arg(self.run_dir(i))
             .arg("daemon")
@@ -249,6 +289,20 @@ impl LoopbackCluster {
         std::fs::remove_dir_all(&rsctmp)
             .and_then(|()| std::fs::create_dir_all(&rsctmp))
             .with_context(|| format!("cannot empty {}", rsctmp.display()))
+    }
+
+    /// Node `i` freezes: SIGSTOP to every process of the node (daemon, agents, services),
+    /// as a hung machine or a long VM pause. [`LoopbackCluster::resume`] undoes it.
+    pub fn pause(&self, i: usize) -> anyhow::Result<()> {
+        if procs::signal_marked(&self.dir, Some(&self.name(i)), Signal::STOP).is_empty() {
+            bail!("{} has no process to pause", self.name(i));
+        }
+        Ok(())
+    }
+
+    /// SIGCONT to every process of node `i`.
+    pub fn resume(&self, i: usize) {
+        procs::signal_marked(&self.dir, Some(&self.name(i)), Signal::CONT);
     }
 
     /// SIGKILL to node `i`'s daemon only (its services keep running, as after a daemon bug).
@@ -474,6 +528,8 @@ impl LoopbackCluster {
             return Ok(());
         }
         self.done = true;
+        // A paused node would sit on SIGTERM until the grace time ran out.
+        procs::signal_marked(&self.dir, None, Signal::CONT);
         let mut children: Vec<Child> = self.daemons.iter_mut().filter_map(Option::take).collect();
         for c in &children {
             procs::signal(i32::try_from(c.id()).expect("pid fits"), Signal::TERM);
@@ -621,4 +677,26 @@ pub fn now_epoch() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+}
+
+/// Addresses and namespaces, when given, name every node; addresses come with a port.
+fn check_placement_spec(spec: &Spec) -> anyhow::Result<()> {
+    if let Some(l) = &spec.links {
+        if l.len() != spec.nodes {
+            bail!("{} nodes but addresses for {}", spec.nodes, l.len());
+        }
+        let n = l.first().map_or(0, Vec::len);
+        if n == 0 || l.iter().any(|a| a.len() != n) {
+            bail!("every node needs an address on each link, the same number of links");
+        }
+        if spec.port.is_none() {
+            bail!("a cluster on given addresses needs its port given");
+        }
+    }
+    if let Some(ns) = &spec.netns
+        && ns.len() != spec.nodes
+    {
+        bail!("{} nodes but {} network namespaces", spec.nodes, ns.len());
+    }
+    Ok(())
 }

@@ -39,25 +39,47 @@ pub fn node_addr(i: usize) -> Ipv4Addr {
 /// Two nodes get `two_node: 1` (which implies wait_for_all): the one survivor of a
 /// two-node cluster keeps quorum, as the two-node tutorials configure it.
 pub fn corosync_conf(cluster_name: &str, nodes: usize, port: u16, token_ms: u32) -> String {
+    let addrs: Vec<Vec<Ipv4Addr>> = (1..=nodes).map(|i| vec![node_addr(i)]).collect();
+    corosync_conf_links(cluster_name, &addrs, port, token_ms)
+}
+
+/// corosync.conf for one node per entry of `addrs`, each entry holding the node's address
+/// on link 0, 1, ... (every node has the same number of links): one `interface` section
+/// per link, `ringK_addr` per node, all on UDP `port`. Two nodes get `two_node: 1`, as in
+/// [`corosync_conf`].
+pub fn corosync_conf_links(
+    cluster_name: &str,
+    addrs: &[Vec<Ipv4Addr>],
+    port: u16,
+    token_ms: u32,
+) -> String {
+    let links = addrs.first().map_or(1, Vec::len);
     let mut s = String::new();
     s.push_str("# Written by tandem-testkit for a cluster of daemons on one machine.\n");
     s.push_str("totem {\n    version: 2\n");
     s.push_str(&format!("    cluster_name: {cluster_name}\n"));
     s.push_str(&format!(
-        "    # Corosync's default is 3000 ms; on loopback a shorter token notices a dead\n    # node sooner without risking false failures on a busy machine.\n    token: {token_ms}\n"
+        "    # Corosync's default is 3000 ms; on one machine a shorter token notices a dead\n    # node sooner without risking false failures on a busy machine.\n    token: {token_ms}\n"
     ));
-    s.push_str(&format!(
-        "    interface {{\n        linknumber: 0\n        mcastport: {port}\n    }}\n}}\n"
-    ));
+    for link in 0..links {
+        s.push_str(&format!(
+            "    interface {{\n        linknumber: {link}\n        mcastport: {port}\n    }}\n"
+        ));
+    }
+    s.push_str("}\n");
     s.push_str("quorum {\n    provider: corosync_votequorum\n");
-    if nodes == 2 {
+    if addrs.len() == 2 {
         s.push_str("    two_node: 1\n");
     }
     s.push_str("}\nnodelist {\n");
-    for i in 1..=nodes {
+    for (k, node) in addrs.iter().enumerate() {
+        let i = k + 1;
+        s.push_str("    node {\n");
+        for (link, a) in node.iter().enumerate() {
+            s.push_str(&format!("        ring{link}_addr: {a}\n"));
+        }
         s.push_str(&format!(
-            "    node {{\n        ring0_addr: {}\n        name: {}\n        nodeid: {i}\n    }}\n",
-            node_addr(i),
+            "        name: {}\n        nodeid: {i}\n    }}\n",
             node_name(i)
         ));
     }

@@ -22,22 +22,32 @@
 //! [`LoopbackCluster`] tears everything down when dropped (tests), or on request
 //! ([`LoopbackCluster::teardown`]); [`LoopbackCluster::detach`] leaves it running and
 //! returns a [`record::Record`] from which [`record::teardown`] can stop it later
-//! (`tandem sandbox down`). Network namespaces (issue 7) are a later layer on the same
-//! model.
+//! (`tandem sandbox down`).
+//!
+//! [`netns::NetnsCluster`] is the same cluster on a real virtual network — one network
+//! namespace per node on a bridge, a client namespace, a floating IP and a web server —
+//! with fault injection (crash, pause, cables, loss/delay/jitter, partitions); a
+//! [`probe::Prober`] in the client namespace records which node answers on the floating IP.
 
 // A driver crate: it owns processes, files, sockets and the clock.
 #![allow(clippy::disallowed_methods, clippy::disallowed_types)]
 
 pub mod cluster;
+pub mod cmd;
 pub mod config;
+pub mod netns;
+pub mod nfqueue;
 pub mod placement;
+pub mod probe;
 pub mod procs;
 pub mod record;
 pub mod serve;
 pub mod wait;
 
 pub use cluster::{LoopbackCluster, Spec};
+pub use netns::{Impairment, NetSpec, NetnsCluster};
 pub use placement::{Placement, placement};
+pub use probe::{ProbeConfig, Prober};
 pub use wait::eventually;
 
 /// Environment variable naming the cluster directory a process belongs to.

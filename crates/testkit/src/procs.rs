@@ -79,6 +79,15 @@ pub fn wait_gone(pids: &[i32], limit: Duration) -> Vec<i32> {
     }
 }
 
+/// Sends `sig` to every process marked for `dir` (and `node`); the pids signalled.
+pub fn signal_marked(dir: &Path, node: Option<&str>, sig: Signal) -> Vec<i32> {
+    let pids = marked(dir, node);
+    for &p in &pids {
+        signal(p, sig);
+    }
+    pids
+}
+
 /// SIGKILLs every process marked for `dir` (and `node`) until none is left — services
 /// started by agents, agents themselves, daemons. Returns the pids that would not die
 /// within [`KILL_WAIT`] (uninterruptible sleep; they are reported, not hidden).

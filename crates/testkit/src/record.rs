@@ -92,6 +92,7 @@ pub fn teardown(r: &Record) -> anyhow::Result<()> {
         .filter_map(|n| n.pid.and_then(|p| i32::try_from(p).ok()))
         .filter(|p| marked.contains(p))
         .collect();
+    procs::signal_marked(&r.dir, None, Signal::CONT);
     for &p in &daemons {
         procs::signal(p, Signal::TERM);
     }
