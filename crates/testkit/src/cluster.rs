@@ -507,13 +507,22 @@ impl LoopbackCluster {
                     pid: self.pid(i),
                     run_dir: self.run_dir(i),
                     log: self.log_path(i),
+                    netns: self.netns(i).map(str::to_string),
+                    addrs: self.addrs(i).to_vec(),
                 })
                 .collect(),
+            network: None,
         }
     }
 
     /// Leaves the cluster running; nothing is torn down when this value is dropped.
     pub fn detach(mut self) -> Record {
+        self.detach_in_place()
+    }
+
+    /// [`LoopbackCluster::detach`] for an owner that keeps the value (teardown and Drop do
+    /// nothing afterwards).
+    pub fn detach_in_place(&mut self) -> Record {
         let mut r = self.record();
         r.detached = true;
         self.done = true;

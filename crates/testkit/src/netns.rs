@@ -57,6 +57,7 @@ use crate::config::{DEFAULT_TOKEN_MS, MAX_NODES};
 use crate::nfqueue::Delayer;
 use crate::probe::{ProbeConfig, Prober};
 use crate::procs;
+use crate::record::{NetworkRecord, Record};
 
 /// The first part of every name this module gives (namespaces, directories).
 pub const PREFIX: &str = "tandem-";
@@ -186,6 +187,9 @@ impl Network {
     /// only a dead process with our pid can have made it).
     fn add_ns(&mut self, ns: &str) -> anyhow::Result<()> {
         if Path::new("/run/netns").join(ns).exists() {
+            if owner_of(ns).is_none() {
+                bail!("network namespace {ns} exists already (`ip netns del {ns}` removes it)");
+            }
             remove_ns(ns)?;
         }
         ip(&["netns", "add", ns])?;
@@ -247,24 +251,24 @@ impl Network {
         self.made.clone()
     }
 
-    /// The switch port cabled to node `i`'s link `link`.
-    fn port(&self, i: usize, link: usize) -> String {
-        format!("n{i}l{link}")
-    }
-
     /// Node `i`'s link `link` cable: plugged (`up`) or pulled.
     pub fn set_link(&self, i: usize, link: usize, up: bool) -> anyhow::Result<()> {
         self.check(i, link)?;
-        let state = if up { "up" } else { "down" };
-        ip(&[
-            "-n",
-            &self.switch_ns(),
-            "link",
-            "set",
-            &self.port(i, link),
-            state,
-        ])
-        .map(drop)
+        set_cable(&self.switch_ns(), i, link, up)
+    }
+
+    /// What `tandem sandbox` records of the network.
+    pub fn record(&self) -> NetworkRecord {
+        NetworkRecord {
+            prefix: self.prefix.clone(),
+            namespaces: self.made.clone(),
+            switch_ns: self.switch_ns(),
+            client_ns: self.client_ns(),
+            client_addr: client_addr(),
+            vip: vip(),
+            web: web_addr(),
+            links: self.links,
+        }
     }
 
     fn check(&self, i: usize, link: usize) -> anyhow::Result<()> {
@@ -299,6 +303,30 @@ impl Drop for Network {
             eprintln!("tandem-testkit: network {}: {e:#}", self.prefix);
         }
     }
+}
+
+/// Plugs in (`up`) or pulls the cable of node `i`'s link `link`: its port on the bridge in
+/// switch namespace `switch_ns`.
+pub fn set_cable(switch_ns: &str, i: usize, link: usize, up: bool) -> anyhow::Result<()> {
+    let state = if up { "up" } else { "down" };
+    ip(&[
+        "-n",
+        switch_ns,
+        "link",
+        "set",
+        &format!("n{i}l{link}"),
+        state,
+    ])
+    .map(drop)
+}
+
+/// Removes the partition and loss rules ([`FAULT_TABLE`]) from namespace `ns`, if any.
+pub fn clear_fault_table(ns: &str) -> anyhow::Result<()> {
+    cmd::nft_in(
+        ns,
+        &format!("table inet {FAULT_TABLE}\ndelete table inet {FAULT_TABLE}\n"),
+    )
+    .map(drop)
 }
 
 /// SIGKILLs every process in namespace `ns` (other than this one), then deletes it.
@@ -715,6 +743,24 @@ impl NetnsCluster {
         }
         self.faults[i - 1] = f;
         Ok(())
+    }
+
+    /// What `tandem sandbox down` needs to remove the cluster and its network later.
+    pub fn record(&self) -> Record {
+        let mut r = self.cluster.record();
+        r.network = Some(self.net.record());
+        r
+    }
+
+    /// Leaves the cluster and its network in place (the delayers stop: they are threads of
+    /// this process); nothing is torn down when this value is dropped.
+    pub fn detach(mut self) -> Record {
+        self.delayers.iter_mut().for_each(|d| *d = None);
+        let mut r = self.cluster.detach_in_place();
+        r.network = Some(self.net.record());
+        self.net.made.clear();
+        self.done = true;
+        r
     }
 
     /// Stops the daemons (as [`LoopbackCluster::teardown`]), then removes the network.

@@ -5,6 +5,7 @@
 //! `/run/tandem-sandbox.json` for root, else `$TMPDIR/tandem-sandbox-UID.json`. It is
 //! written atomically (temp file + rename) and removed by teardown.
 
+use std::net::{Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
@@ -22,6 +23,29 @@ pub struct NodeRecord {
     pub pid: Option<u32>,
     pub run_dir: PathBuf,
     pub log: PathBuf,
+    /// The network namespace the node runs in (`tandem sandbox --netns`).
+    #[serde(default)]
+    pub netns: Option<String>,
+    /// The node's address on each link.
+    #[serde(default)]
+    pub addrs: Vec<Ipv4Addr>,
+}
+
+/// The network of a sandbox in network namespaces ([`crate::netns`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NetworkRecord {
+    /// The namespaces' name prefix.
+    pub prefix: String,
+    /// Every namespace, in creation order (the switch first).
+    pub namespaces: Vec<String>,
+    pub switch_ns: String,
+    pub client_ns: String,
+    pub client_addr: Ipv4Addr,
+    pub vip: Ipv4Addr,
+    /// Where the web server answers (the VIP's port 80).
+    pub web: SocketAddr,
+    /// Links per node.
+    pub links: usize,
 }
 
 /// A running sandbox.
@@ -39,6 +63,9 @@ pub struct Record {
     /// The web server's URL, when the sandbox configured one.
     pub http: Option<String>,
     pub nodes: Vec<NodeRecord>,
+    /// The namespaces, when the sandbox runs in them.
+    #[serde(default)]
+    pub network: Option<NetworkRecord>,
 }
 
 /// Where the state file lives for this user.
@@ -83,7 +110,8 @@ impl Record {
 
 /// Stops a recorded sandbox: SIGTERM to its daemons (only processes that carry the
 /// sandbox's marker, so a recycled pid is never hit), SIGKILL after the grace time, every
-/// other process of the sandbox killed, the directory removed.
+/// other process of the sandbox killed, the directory removed, its network namespaces
+/// (and whatever still runs in them) deleted.
 pub fn teardown(r: &Record) -> anyhow::Result<()> {
     let marked = procs::marked(&r.dir, None);
     let daemons: Vec<i32> = r
@@ -97,9 +125,18 @@ pub fn teardown(r: &Record) -> anyhow::Result<()> {
         procs::signal(p, Signal::TERM);
     }
     procs::wait_gone(&daemons, procs::STOP_GRACE);
-    if r.dir.exists() {
+    let files = if r.dir.exists() {
         finish_teardown(&r.dir, r.created_dir)
     } else {
         Ok(())
+    };
+    let mut net = Ok(());
+    if let Some(n) = &r.network {
+        for ns in n.namespaces.iter().rev() {
+            if std::path::Path::new("/run/netns").join(ns).exists() {
+                net = net.and(crate::netns::remove_ns(ns));
+            }
+        }
     }
+    files.and(net)
 }

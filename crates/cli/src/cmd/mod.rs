@@ -20,6 +20,7 @@ pub mod ra;
 pub mod resource;
 pub mod rsc;
 mod sandbox;
+mod sandbox_net;
 mod simulate;
 pub mod status;
 pub mod verify;

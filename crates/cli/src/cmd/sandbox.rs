@@ -9,6 +9,9 @@
 //!  tandem sandbox --detach      the same, but leave it running and return
 //!  tandem sandbox status        where the running sandbox is, and its `tandem status`
 //!  tandem sandbox down          stop it (from any terminal)
+//!  tandem sandbox --netns       each node in its own network namespace, with a floating IP
+//!                               and a web server: see [`super::sandbox_net`] for it and
+//!                               for probe, kill, pause, resume, isolate, heal
 //! ```
 //!
 //! A state file (see [`tandem_testkit::record`]) records the sandbox's directory and
@@ -25,12 +28,15 @@ use clap::{Args, Subcommand};
 use tandem_testkit::record::{self, Record};
 use tandem_testkit::{LoopbackCluster, Spec, config, eventually};
 
+use super::sandbox_net::{self, Fault};
+use crate::output::OutputAs;
+
 /// The nodes of a sandbox unless `--nodes` says otherwise.
 pub const DEFAULT_NODES: usize = 3;
 /// The first TCP port tried for the web server.
 pub const HTTP_PORT: u16 = 8080;
 /// How long the example resources get to start after the configuration is loaded.
-const RESOURCES_TIMEOUT: Duration = Duration::from_secs(120);
+pub(super) const RESOURCES_TIMEOUT: Duration = Duration::from_secs(120);
 /// How often the foreground sandbox re-reads the status.
 const REFRESH: Duration = Duration::from_secs(2);
 /// How long `down` waits for a foreground sandbox to tear itself down after SIGTERM.
@@ -39,7 +45,7 @@ const OWNER_TEARDOWN_WAIT: Duration = Duration::from_secs(60);
 const EXAMPLE_RESOURCES: [&str; 2] = ["Dummy", "WebServer"];
 
 /// Set by SIGINT, SIGTERM or SIGHUP: stop waiting, tear down.
-static STOP: AtomicBool = AtomicBool::new(false);
+pub(super) static STOP: AtomicBool = AtomicBool::new(false);
 
 #[derive(Args, Debug)]
 #[command(args_conflicts_with_subcommands = true)]
@@ -72,12 +78,45 @@ pub struct UpArgs {
     /// Only start the daemons: no example configuration.
     #[arg(long)]
     pub empty: bool,
+    /// Each node in its own network namespace (needs root): a bridge, a client namespace,
+    /// a floating IP (ocf:tandem:IPaddr) and a web server answering with its node's name.
+    #[arg(long, conflicts_with_all = ["port", "http_port"])]
+    pub netns: bool,
+    /// With --netns: links per node; 2 is a redundant ring (two interfaces in
+    /// corosync.conf, each link on its own bridge).
+    #[arg(long, value_name = "N", default_value_t = 1, requires = "netns")]
+    pub links: usize,
 }
 
 #[derive(Subcommand, Debug)]
 pub enum SandboxCommand {
-    /// Where the running sandbox is, its nodes, and its `tandem status`.
-    Status,
+    /// Where the running sandbox is, its nodes (namespaces, addresses, the floating IP),
+    /// and its `tandem status`.
+    Status {
+        /// `json`: the sandbox's nodes, namespaces, addresses, VIP and client namespace.
+        #[arg(long = "output-as", value_enum, default_value_t)]
+        output_as: OutputAs,
+    },
+    /// Which node answers on the floating IP (--netns), probed every 20 ms from the client
+    /// namespace: one line per change, then a summary (Ctrl-C stops).
+    Probe {
+        /// Stop after N probes.
+        #[arg(long, value_name = "N")]
+        count: Option<u64>,
+        /// Stop after this many seconds.
+        #[arg(long, value_name = "SECONDS")]
+        duration: Option<f64>,
+    },
+    /// kill -9 of every process of NODE (daemon, agents, services).
+    Kill { node: String },
+    /// SIGSTOP to every process of NODE, as a frozen machine.
+    Pause { node: String },
+    /// SIGCONT to every process of NODE.
+    Resume { node: String },
+    /// Pull every cable of NODE (--netns): nodes and client no longer reach it.
+    Isolate { node: String },
+    /// Plug NODE's cables back in and remove its firewall rules (--netns).
+    Heal { node: String },
     /// Stop the running sandbox and remove its directory.
     Down,
     /// The sandbox's web server (what the WebServer resource runs): answers every HTTP
@@ -91,8 +130,15 @@ pub enum SandboxCommand {
 
 pub fn run(a: SandboxArgs) -> anyhow::Result<ExitCode> {
     match a.command {
+        None if a.up.netns => sandbox_net::up(a.up),
         None => up(a.up),
-        Some(SandboxCommand::Status) => status(),
+        Some(SandboxCommand::Status { output_as }) => status(output_as),
+        Some(SandboxCommand::Probe { count, duration }) => sandbox_net::probe(count, duration),
+        Some(SandboxCommand::Kill { node }) => sandbox_net::node_fault(Fault::Kill, &node),
+        Some(SandboxCommand::Pause { node }) => sandbox_net::node_fault(Fault::Pause, &node),
+        Some(SandboxCommand::Resume { node }) => sandbox_net::node_fault(Fault::Resume, &node),
+        Some(SandboxCommand::Isolate { node }) => sandbox_net::node_fault(Fault::Isolate, &node),
+        Some(SandboxCommand::Heal { node }) => sandbox_net::node_fault(Fault::Heal, &node),
         Some(SandboxCommand::Down) => down(),
         Some(SandboxCommand::Serve { listen }) => {
             tandem_testkit::serve::serve(listen)?;
@@ -224,7 +270,7 @@ pub fn example_config(cluster: &LoopbackCluster, http: SocketAddr) -> String {
     s
 }
 
-fn names(cluster: &LoopbackCluster) -> Vec<String> {
+pub(super) fn names(cluster: &LoopbackCluster) -> Vec<String> {
     (1..=cluster.nodes()).map(|i| cluster.name(i)).collect()
 }
 
@@ -253,7 +299,7 @@ fn print_usage(cluster: &LoopbackCluster, http: Option<SocketAddr>) {
 }
 
 /// `tandem status` against `run_dir`; `tandem quorum` when status cannot answer.
-fn status_text(tandem: &Path, run_dir: &Path) -> String {
+pub(super) fn status_text(tandem: &Path, run_dir: &Path) -> String {
     let run = |args: &[&str]| {
         Command::new(tandem)
             .arg("--run-dir")
@@ -279,7 +325,7 @@ fn status_text(tandem: &Path, run_dir: &Path) -> String {
 }
 
 /// Prints the status whenever it changes, until a signal.
-fn foreground(cluster: &LoopbackCluster) {
+pub(super) fn foreground(cluster: &LoopbackCluster) {
     let mut last = String::new();
     while !STOP.load(Ordering::SeqCst) {
         let i = (1..=cluster.nodes())
@@ -315,7 +361,7 @@ fn now_text() -> String {
 }
 
 /// A sandbox already runs: refuse. A stale record (nothing of it runs) is cleaned up.
-fn refuse_second_sandbox(record_path: &Path) -> anyhow::Result<()> {
+pub(super) fn refuse_second_sandbox(record_path: &Path) -> anyhow::Result<()> {
     let Some(r) = Record::load(record_path)? else {
         return Ok(());
     };
@@ -333,7 +379,7 @@ fn refuse_second_sandbox(record_path: &Path) -> anyhow::Result<()> {
 
 /// Sets [`STOP`] on SIGINT, SIGTERM or SIGHUP (from a thread with its own runtime). Returns
 /// once the handlers are installed, so no early signal is lost.
-fn watch_signals() -> anyhow::Result<()> {
+pub(super) fn watch_signals() -> anyhow::Result<()> {
     use tokio::signal::unix::{SignalKind, signal};
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -373,12 +419,28 @@ fn watch_signals() -> anyhow::Result<()> {
         .context("cannot install signal handlers")
 }
 
-fn status() -> anyhow::Result<ExitCode> {
+fn status(output_as: OutputAs) -> anyhow::Result<ExitCode> {
+    if output_as == OutputAs::Xml {
+        bail!("tandem sandbox status: --output-as is text or json");
+    }
     let path = record::record_path();
     let Some(r) = Record::load(&path)? else {
-        println!("No sandbox is running (no {}).", path.display());
+        if output_as == OutputAs::Json {
+            println!("{}", serde_json::json!({ "running": false }));
+        } else {
+            println!("No sandbox is running (no {}).", path.display());
+        }
         return Ok(ExitCode::from(1));
     };
+    let alive = tandem_testkit::procs::marked(&r.dir, None);
+    let up = |pid: Option<u32>| {
+        pid.and_then(|p| i32::try_from(p).ok())
+            .is_some_and(|p| alive.contains(&p))
+    };
+    if output_as == OutputAs::Json {
+        println!("{}", status_json(&r, up));
+        return Ok(ExitCode::SUCCESS);
+    }
     println!(
         "Sandbox in {} ({}, UDP port {})",
         r.dir.display(),
@@ -389,33 +451,75 @@ fn status() -> anyhow::Result<ExitCode> {
         },
         r.port
     );
-    let alive = tandem_testkit::procs::marked(&r.dir, None);
     for n in &r.nodes {
-        let up = n
-            .pid
-            .and_then(|p| i32::try_from(p).ok())
-            .is_some_and(|p| alive.contains(&p));
         println!(
             "  {:<8} pid {:<8} {:<8} --run-dir {}",
             n.name,
             n.pid.map_or("-".to_string(), |p| p.to_string()),
-            if up { "running" } else { "stopped" },
+            if up(n.pid) { "running" } else { "stopped" },
             n.run_dir.display()
         );
+        if let Some(ns) = &n.netns {
+            let addrs: Vec<String> = n.addrs.iter().map(ToString::to_string).collect();
+            println!("           namespace {ns}, {}", addrs.join(", "));
+        }
     }
     if let Some(h) = &r.http {
         println!("  web server: {h}");
+    }
+    if let Some(net) = &r.network {
+        println!("  floating IP {}, web server http://{}/", net.vip, net.web);
+        println!(
+            "  client namespace {} ({}): `tandem sandbox probe` watches the floating IP",
+            net.client_ns, net.client_addr
+        );
     }
     println!();
     let tandem = std::env::current_exe().context("cannot find the tandem binary")?;
     if let Some(n) = r
         .nodes
         .iter()
-        .find(|n| n.run_dir.join("tandem.sock").exists())
+        .find(|n| up(n.pid) && n.run_dir.join("tandem.sock").exists())
     {
         print!("{}", status_text(&tandem, &n.run_dir));
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// `tandem sandbox status --output-as json`.
+fn status_json(r: &Record, up: impl Fn(Option<u32>) -> bool) -> serde_json::Value {
+    let nodes: Vec<serde_json::Value> = r
+        .nodes
+        .iter()
+        .map(|n| {
+            let addrs: Vec<String> = n.addrs.iter().map(ToString::to_string).collect();
+            serde_json::json!({
+                "name": n.name,
+                "pid": n.pid,
+                "running": up(n.pid),
+                "namespace": n.netns,
+                "addresses": addrs,
+                "run_dir": n.run_dir,
+                "log": n.log,
+            })
+        })
+        .collect();
+    let net = r.network.as_ref();
+    serde_json::json!({
+        "running": true,
+        "dir": r.dir,
+        "detached": r.detached,
+        "owner_pid": r.owner_pid,
+        "port": r.port,
+        "netns": net.is_some(),
+        "nodes": nodes,
+        "vip": net.map(|n| n.vip.to_string()),
+        "web": net.map(|n| format!("http://{}/", n.web)).or_else(|| r.http.clone()),
+        "client_namespace": net.map(|n| n.client_ns.clone()),
+        "client_address": net.map(|n| n.client_addr.to_string()),
+        "switch_namespace": net.map(|n| n.switch_ns.clone()),
+        "namespaces": net.map(|n| n.namespaces.clone()).unwrap_or_default(),
+    })
 }
 
 fn down() -> anyhow::Result<ExitCode> {
