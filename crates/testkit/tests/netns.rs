@@ -195,15 +195,12 @@ fn faults_apply_and_heal_and_a_panic_tears_down() {
     // Pause and resume: the paused node's processes are stopped ("T").
     c.pause(2).unwrap();
     let pid = i32::try_from(c.pid(2).unwrap()).unwrap();
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
-    assert!(
-        stat.rsplit_once(')')
-            .unwrap()
-            .1
-            .trim_start()
-            .starts_with('T'),
-        "{stat}"
-    );
+    tandem_testkit::eventually("node2's daemon to stop", LIMIT, || {
+        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
+        let state = stat.rsplit_once(')').unwrap().1.trim_start();
+        state.starts_with('T').then_some(())
+    })
+    .unwrap();
     c.resume(2);
     c.wait_view(&[1, 2], LIMIT).unwrap();
 
