@@ -284,7 +284,6 @@ fn foreground_netns_sandbox_with_two_links_tears_down_on_ctrl_c() {
     );
     let conf = std::fs::read_to_string(dir.join("corosync.conf")).unwrap();
     assert!(conf.contains("        ring1_addr: 10.11.0.1\n"), "{conf}");
-    // probe needs the example configuration's web server, but runs: nothing answers.
     procs::signal(i32::try_from(child.id()).unwrap(), procs::Signal::INT);
     let status = child.wait().unwrap();
     let rest: Vec<String> = lines.map(Result::unwrap).collect();

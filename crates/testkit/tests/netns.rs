@@ -204,6 +204,12 @@ fn faults_apply_and_heal_and_a_panic_tears_down() {
     c.resume(2);
     c.wait_view(&[1, 2], LIMIT).unwrap();
 
+    // Power off node 2 (two_node: node 1 keeps quorum alone), then boot it: it rejoins.
+    c.power_off(2).unwrap();
+    c.wait_view(&[1], LIMIT).unwrap();
+    c.boot(2).unwrap();
+    c.wait_view(&[1, 2], LIMIT).unwrap();
+
     // A panic while the cluster exists: unwinding drops it, which tears everything down.
     let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || {
         let _c = c;
