@@ -77,6 +77,18 @@ fn vip_moves_when_its_node_is_killed_and_nothing_is_left() {
         conf.contains("        ring0_addr: 10.10.0.3\n        name: node3\n        nodeid: 3\n"),
         "{conf}"
     );
+    // A partition of one node from two: the two keep quorum, the one loses it; healed,
+    // all three form one view again.
+    c.wait_service().unwrap();
+    c.partition(&[&[1, 2], &[3]]).unwrap();
+    c.wait_view(&[1, 2], LIMIT).unwrap();
+    tandem_testkit::eventually("node3 alone without quorum", LIMIT, || {
+        (c.view(3) == Some((vec![3], false))).then_some(())
+    })
+    .unwrap();
+    c.heal().unwrap();
+    c.wait_formed().unwrap();
+
     let i = c.wait_service().unwrap();
     let active = c.name(i);
     let p = c.placement(i).unwrap();
