@@ -86,8 +86,9 @@ pub enum Command {
     Links(links::LinksArgs),
     /// Write a new authkey (like `corosync-keygen`).
     Keygen(keygen::KeygenArgs),
-    /// A real N-node cluster on this machine (127.0.0.1..N) with example resources, to try
-    /// Tandem; Ctrl-C or `tandem sandbox down` removes it.
+    /// A real N-node cluster on this machine (127.0.0.1..N, or one network namespace per node
+    /// with a floating IP: --netns) with example resources, to try Tandem; Ctrl-C or
+    /// `tandem sandbox down` removes it.
     Sandbox(sandbox::SandboxArgs),
 }
 

@@ -117,7 +117,7 @@ pub enum SandboxCommand {
     Isolate { node: String },
     /// Plug NODE's cables back in and remove its firewall rules (--netns).
     Heal { node: String },
-    /// Stop the running sandbox and remove its directory.
+    /// Stop the running sandbox and remove its directory (and its namespaces).
     Down,
     /// The sandbox's web server (what the WebServer resource runs): answers every HTTP
     /// request with the name of the node it runs on.
