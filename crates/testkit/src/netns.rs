@@ -375,6 +375,28 @@ pub fn tandem_namespaces() -> Vec<String> {
     v
 }
 
+/// What is left of a network cluster whose names start with `prefix` and whose directory
+/// is `dir`: its namespaces (and with them every address, bridge and firewall table), the
+/// directory, and processes marked with it. Empty after a complete teardown; tests assert
+/// that ([`NetnsCluster::leftovers`]).
+pub fn leftovers(prefix: &str, dir: &Path) -> Vec<String> {
+    let mine = format!("{prefix}-");
+    let mut left: Vec<String> = tandem_namespaces()
+        .into_iter()
+        .filter(|n| n.starts_with(&mine))
+        .map(|n| format!("network namespace {n}"))
+        .collect();
+    if dir.exists() {
+        left.push(format!("directory {}", dir.display()));
+    }
+    left.extend(
+        procs::marked(dir, None)
+            .into_iter()
+            .map(|p| format!("process {p}")),
+    );
+    left
+}
+
 /// The owner pid in an automatic name `tandem-PID-N...`.
 fn owner_of(name: &str) -> Option<i32> {
     let rest = name.strip_prefix(PREFIX)?;
@@ -761,6 +783,12 @@ impl NetnsCluster {
         self.net.made.clear();
         self.done = true;
         r
+    }
+
+    /// What is left of this cluster ([`leftovers`]): nothing after
+    /// [`NetnsCluster::teardown`] succeeded.
+    pub fn leftovers(&self) -> Vec<String> {
+        leftovers(&self.net.prefix, self.cluster.dir())
     }
 
     /// Stops the daemons (as [`LoopbackCluster::teardown`]), then removes the network.
