@@ -326,7 +326,10 @@ fn kill_9_moves_the_service(c: &mut NetnsCluster, p: &Prober, a: usize) -> usize
     );
     let st = status(c, b);
     assert!(
-        st.contains(&node_lines(&names(c, &survivors), &[an.clone()])),
+        st.contains(&node_lines(
+            &names(c, &survivors),
+            std::slice::from_ref(&an)
+        )),
         "{st}"
     );
     assert!(st.contains(&group_lines(&bn)), "{st}");
@@ -390,7 +393,10 @@ fn two_nodes_survivor_keeps_and_takes_the_vip() {
     let st = status(&c, a);
     assert!(st.contains(" - partition with quorum\n"), "{st}");
     assert!(
-        st.contains(&node_lines(&[an.clone()], &[bn.clone()])),
+        st.contains(&node_lines(
+            std::slice::from_ref(&an),
+            std::slice::from_ref(&bn)
+        )),
         "{st}"
     );
     assert!(st.contains(&group_lines(&an)), "{st}");
@@ -419,7 +425,10 @@ fn two_nodes_survivor_keeps_and_takes_the_vip() {
     let st = status(&c, b);
     assert!(st.contains(" - partition with quorum\n"), "{st}");
     assert!(
-        st.contains(&node_lines(&[bn.clone()], &[an.clone()])),
+        st.contains(&node_lines(
+            std::slice::from_ref(&bn),
+            std::slice::from_ref(&an)
+        )),
         "{st}"
     );
     assert!(st.contains(&group_lines(&bn)), "{st}");
@@ -466,7 +475,7 @@ fn only_the_majority_runs_the_vip(
     let st = status(c, a);
     assert!(st.contains(" - partition WITHOUT quorum\n"), "{st}");
     assert!(
-        st.contains(&node_lines(&[an.clone()], &names(c, &majority))),
+        st.contains(&node_lines(std::slice::from_ref(&an), &names(c, &majority))),
         "{st}"
     );
     assert!(
@@ -478,7 +487,7 @@ fn only_the_majority_runs_the_vip(
     let st = status(c, b);
     assert!(st.contains(" - partition with quorum\n"), "{st}");
     assert!(
-        st.contains(&node_lines(&names(c, &majority), &[an.clone()])),
+        st.contains(&node_lines(&names(c, &majority), std::slice::from_ref(&an))),
         "{st}"
     );
     assert!(st.contains(&group_lines(&bn)), "{st}");
