@@ -71,6 +71,11 @@
 //!   the Corosync option names keep their meaning for timeouts (`token`,
 //!   `token_coefficient`, `consensus`, `join`) while ring-specific ones (`hold`,
 //!   `window_size`, `max_messages`, `fail_recv_const`, ...) are accepted and shown but unused.
+//! * Without `token` in corosync.conf the token timeout is 800 ms with no per-node
+//!   coefficient, not Corosync's 3000 ms + 650 ms per node beyond two: detection by
+//!   all-to-all heartbeats does not slow down with the ring (reasoning and figures in
+//!   [`config::timing`](crate::config::timing)). An explicit `token` keeps
+//!   Corosync's rules exactly.
 //! * A message whose view ends before it is ordered is resubmitted in the sender's next
 //!   view (Corosync does the same for messages not yet on the ring). If a member of that
 //!   view had already delivered it (it was ordered in a view the sender was cut off from),

@@ -7,7 +7,7 @@
 
 mod model;
 mod parse;
-mod timing;
+pub mod timing;
 
 pub use model::{
     AtbNode, ClusterConfig, Interface, LinkMode, LoggingOptions, MAX_LINKS, MAX_NODES, NodeEntry,
@@ -16,7 +16,7 @@ pub use model::{
 pub use parse::{Entry, MAX_CONFIG_BYTES, MAX_DEPTH, Section, parse};
 pub use timing::{
     DEFAULT_CONSENSUS_FACTOR, DEFAULT_JOIN_MS, DEFAULT_TOKEN_COEFFICIENT_MS, DEFAULT_TOKEN_MS,
-    Timing,
+    TANDEM_DEFAULT_TOKEN_COEFFICIENT_MS, TANDEM_DEFAULT_TOKEN_MS, Timing,
 };
 
 /// A configuration the cluster cannot run with. Nothing was changed: the caller keeps

@@ -31,8 +31,9 @@ fn tutorial_freebsd_three_node_loads_unchanged() {
         vec![1, 2, 3]
     );
     assert_eq!(cfg.quorum.expected_votes, Some(2));
-    assert_eq!(cfg.timing().token_ms, 3650);
-    assert_eq!(cfg.timing().consensus_ms, 4380);
+    // No `token` in the tutorial's file: Tandem's default, not Corosync's 3000 + 650.
+    assert_eq!(cfg.timing().token_ms, 800);
+    assert_eq!(cfg.timing().consensus_ms, 960);
     assert!(cfg.warnings.is_empty(), "{:?}", cfg.warnings);
 }
 

@@ -1,12 +1,47 @@
-//! Timeouts derived from the totem options, computed the way Corosync 3.1 computes them.
+//! Timeouts derived from the totem options, computed the way Corosync 3.1 computes them —
+//! except for Tandem's own default token when a corosync.conf does not set one.
+//!
+//! # Tandem's defaults and why they differ from Corosync's
+//!
+//! Corosync 3 defaults to `token: 3000` plus `token_coefficient: 650` per node beyond two
+//! (3650 ms for three nodes), because its token must travel around a ring of every node and
+//! knet's heartbeats are tuned to that. Tandem has no ring: every node sends a heartbeat to
+//! every other node every `token / (pong_count × 2)` and declares a node dead after `token`
+//! without any packet from it (see the crate docs). Detection therefore does not grow with
+//! the number of nodes, and the token only has to outlast the longest silence a live node
+//! can show: lost heartbeats and a daemon that does not get the CPU.
+//!
+//! So when `token` is **not** set, Tandem uses [`TANDEM_DEFAULT_TOKEN_MS`] (800 ms) with no
+//! per-node coefficient ([`TANDEM_DEFAULT_TOKEN_COEFFICIENT_MS`] = 0):
+//!
+//! * Four heartbeats (every 200 ms) must be lost in a row before a live node looks dead: at
+//!   2 % loss that is 0.02⁴ = 1.6·10⁻⁷ per heartbeat window, about once in three years
+//!   for a pair of nodes.
+//! * A hard failure is detected 600–800 ms after it happens (the token less the time since
+//!   the node's last heartbeat), which leaves the rest of a sub-second failover (one join
+//!   window, the membership round, scheduling, starting the resources) 200–400 ms.
+//! * The daemon asks for realtime scheduling (`SCHED_RR`, as Corosync does) so that busy
+//!   CPUs do not delay its heartbeats; where that is refused it says so in its log.
+//! * `consensus` stays 1.2 × token (960 ms), `join` 50 ms: a membership round on a live
+//!   network takes a few milliseconds, and a stalled one is retried after consensus.
+//!
+//! A corosync.conf that sets `token` is honoured exactly as Corosync would: the configured
+//! value plus Corosync's 650 ms coefficient per node beyond two, unless `token_coefficient`
+//! is set too. Every other option keeps Corosync's default. `tandem cmap` shows the
+//! effective values (`runtime.config.totem.*`).
 
 use super::model::TotemOptions;
 
-/// Corosync 3.1's default token timeout. Kept as one named constant on purpose: a later
-/// Tandem release may choose a faster default, and will say so; a corosync.conf that sets
-/// `token` is always honoured.
+/// Corosync 3.1's default token timeout, the base of the derived timeouts when a
+/// corosync.conf sets `token` (so its coefficient rule applies too).
 pub const DEFAULT_TOKEN_MS: u64 = 3000;
-/// Added to the token timeout for every node beyond two (nodelist with 3+ nodes).
+/// Tandem's token timeout when a corosync.conf does not set `token` (module docs: why).
+pub const TANDEM_DEFAULT_TOKEN_MS: u64 = 800;
+/// Tandem's per-node coefficient with its default token: detection by all-to-all
+/// heartbeats does not slow down as nodes are added.
+pub const TANDEM_DEFAULT_TOKEN_COEFFICIENT_MS: u64 = 0;
+/// Corosync's default `token_coefficient`: added to a configured token timeout for every
+/// node beyond two (nodelist with 3+ nodes).
 pub const DEFAULT_TOKEN_COEFFICIENT_MS: u64 = 650;
 /// Default `consensus` is 1.2 × the (effective) token timeout.
 pub const DEFAULT_CONSENSUS_FACTOR: f64 = 1.2;
@@ -28,6 +63,8 @@ pub struct Timing {
     pub token_ms: u64,
     /// The configured (or default) token timeout before scaling.
     pub configured_token_ms: u64,
+    /// `token` was not set: Tandem's default applies (module docs).
+    pub tandem_default_token: bool,
     pub token_coefficient_ms: u64,
     pub token_retransmits_before_loss_const: u64,
     pub token_retransmit_ms: u64,
@@ -54,10 +91,12 @@ pub struct Timing {
 impl Timing {
     /// Derives the timeouts for a cluster of `node_count` nodelist entries.
     pub fn derive(t: &TotemOptions, node_count: usize) -> Timing {
-        let configured = t.token_ms.unwrap_or(DEFAULT_TOKEN_MS);
-        let coefficient = t
-            .token_coefficient_ms
-            .unwrap_or(DEFAULT_TOKEN_COEFFICIENT_MS);
+        let tandem_default = t.token_ms.is_none();
+        let (configured, default_coefficient) = match t.token_ms {
+            Some(token) => (token, DEFAULT_TOKEN_COEFFICIENT_MS),
+            None => (TANDEM_DEFAULT_TOKEN_MS, TANDEM_DEFAULT_TOKEN_COEFFICIENT_MS),
+        };
+        let coefficient = t.token_coefficient_ms.unwrap_or(default_coefficient);
         let mut token = configured;
         if node_count >= 3 {
             token += (node_count as u64 - 2) * coefficient;
@@ -94,6 +133,7 @@ impl Timing {
         Timing {
             token_ms: token,
             configured_token_ms: configured,
+            tandem_default_token: tandem_default,
             token_coefficient_ms: coefficient,
             token_retransmits_before_loss_const: retransmits,
             token_retransmit_ms: token_retransmit,
@@ -122,9 +162,31 @@ mod tests {
     use super::*;
 
     #[test]
-    fn corosync_defaults_for_two_and_three_nodes() {
+    fn tandem_defaults_without_token_do_not_scale_with_nodes() {
         let t = TotemOptions::default();
+        for nodes in [2, 3, 5, 16] {
+            let d = Timing::derive(&t, nodes);
+            assert_eq!(d.token_ms, 800, "{nodes} nodes");
+            assert!(d.tandem_default_token);
+            assert_eq!(d.configured_token_ms, 800);
+            assert_eq!(d.token_coefficient_ms, 0);
+            assert_eq!(d.consensus_ms, 960);
+            assert_eq!(d.token_retransmit_ms, 190);
+            assert_eq!(d.hold_ms, 142);
+            assert_eq!(d.join_ms, 50);
+            assert_eq!(d.ping_interval_ms, 200);
+            assert_eq!(d.ping_timeout_ms, 400);
+        }
+    }
+
+    #[test]
+    fn an_explicit_token_follows_corosync_for_two_and_three_nodes() {
+        let t = TotemOptions {
+            token_ms: Some(3000),
+            ..TotemOptions::default()
+        };
         let two = Timing::derive(&t, 2);
+        assert!(!two.tandem_default_token);
         assert_eq!(two.token_ms, 3000);
         assert_eq!(two.consensus_ms, 3600);
         assert_eq!(two.token_retransmit_ms, 714);
@@ -137,6 +199,23 @@ mod tests {
         assert_eq!(three.consensus_ms, 4380);
         let five = Timing::derive(&t, 5);
         assert_eq!(five.token_ms, 3000 + 3 * 650);
+        let short = TotemOptions {
+            token_ms: Some(1000),
+            ..TotemOptions::default()
+        };
+        assert_eq!(Timing::derive(&short, 3).token_ms, 1650);
+    }
+
+    #[test]
+    fn a_coefficient_without_token_scales_tandems_default() {
+        let t = TotemOptions {
+            token_coefficient_ms: Some(100),
+            ..TotemOptions::default()
+        };
+        let d = Timing::derive(&t, 4);
+        assert_eq!(d.token_ms, 800 + 2 * 100);
+        assert_eq!(d.configured_token_ms, 800);
+        assert!(d.tandem_default_token);
     }
 
     #[test]
