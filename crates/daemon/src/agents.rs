@@ -6,17 +6,24 @@
 //! ```text
 //!  main loop ──Run{call, ExecOp} / Cancel{call}──▶ task ──submit/cancel──▶ Executor
 //!  main loop ◀──────────(call, OpOutcome)─────────  task ◀──Event::Result── Executor
+//!  main loop ◀─────────────────────────────────────── WatchNote ─────────────── Executor
 //! ```
+//!
+//! Watch notes (a watcher started, saw something, failed, was stopped) go straight to the
+//! main loop for the log: a recovery that a watcher started, rather than the monitor's
+//! interval, is visible there ([`note_line`]).
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::UNIX_EPOCH;
 
 use tandem_exec::{
-    AgentId, Class, Event, ExecConfig, ExecStatus, Executor, OpKey, OpRequest, OpResult, Runner,
+    AgentId, Class, Event, ExecConfig, ExecOptions, ExecStatus, Executor, OpKey, OpRequest,
+    OpResult, Runner, WatchEnd, WatchEvent, WatchNote,
 };
 use tandem_node::outcome::op_status;
 use tandem_node::{CallId, ExecOp, OpOutcome};
+use tandem_totem::Level;
 use tokio::sync::mpsc;
 
 /// Commands waiting for the executor task.
@@ -28,19 +35,61 @@ pub enum Command {
     Cancel { call: CallId },
 }
 
-/// Starts the executor task; returns where to send commands and where results arrive.
-pub fn start(
-    config: ExecConfig,
-) -> (
-    mpsc::Sender<Command>,
-    mpsc::UnboundedReceiver<(CallId, OpOutcome)>,
-) {
+/// The executor task's channels, as the main loop holds them.
+pub struct Channels {
+    /// Where to send commands.
+    pub commands: mpsc::Sender<Command>,
+    /// Where results arrive.
+    pub results: mpsc::UnboundedReceiver<(CallId, OpOutcome)>,
+    /// What watchers did, for the log.
+    pub notes: mpsc::Receiver<WatchNote>,
+}
+
+/// Starts the executor task (watchers on).
+pub fn start(config: ExecConfig) -> Channels {
     let (cmd_tx, cmd_rx) = mpsc::channel(MAX_QUEUED_COMMANDS);
     // Unbounded: at most one result per operation run, and the node bounds operations.
     let (res_tx, res_rx) = mpsc::unbounded_channel();
-    let (executor, events) = Executor::start(Arc::new(Runner::new(config)));
+    let (executor, events, notes) =
+        Executor::start_with(Arc::new(Runner::new(config)), ExecOptions::default());
     tokio::spawn(drive(executor, events, cmd_rx, res_tx));
-    (cmd_tx, res_rx)
+    Channels {
+        commands: cmd_tx,
+        results: res_rx,
+        notes,
+    }
+}
+
+/// The log line for a watch note: level and text (subsystem `execd`).
+pub fn note_line(n: &WatchNote) -> (Level, String) {
+    let op = format!("{}_{}_{}", n.key.rsc_id, n.key.action, n.key.interval_ms);
+    let detail = if n.detail.is_empty() {
+        String::new()
+    } else {
+        format!(": {}", n.detail)
+    };
+    match n.event {
+        WatchEvent::Started => (Level::Debug, format!("Watching {op}{detail}")),
+        WatchEvent::Stopped => (Level::Debug, format!("Stopped watching {op}{detail}")),
+        WatchEvent::Ended(WatchEnd::Fired) => (
+            Level::Notice,
+            format!("Watcher of {op} saw a change; running the monitor now{detail}"),
+        ),
+        WatchEvent::Ended(WatchEnd::Failed) => (
+            Level::Warning,
+            format!("Watcher of {op} failed; running the monitor now{detail}"),
+        ),
+        WatchEvent::Ended(WatchEnd::Unsupported) => (
+            Level::Debug,
+            format!(
+                "{op}: the agent has no watcher; the monitor's interval alone detects failures{detail}"
+            ),
+        ),
+        WatchEvent::Ended(WatchEnd::Expired) => (
+            Level::Debug,
+            format!("Watcher of {op} reached its lifetime; starting a new one{detail}"),
+        ),
+    }
 }
 
 fn request(op: &ExecOp) -> Result<OpRequest, String> {
@@ -156,5 +205,45 @@ async fn drive(
                 }
             },
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn note(event: WatchEvent, detail: &str) -> WatchNote {
+        WatchNote {
+            call_id: 7,
+            key: OpKey {
+                rsc_id: "vip".into(),
+                action: "monitor".into(),
+                interval_ms: 10_000,
+            },
+            event,
+            detail: detail.into(),
+        }
+    }
+
+    #[test]
+    fn a_fired_watcher_is_logged_as_a_notice_with_its_words() {
+        assert_eq!(
+            note_line(&note(
+                WatchEvent::Ended(WatchEnd::Fired),
+                "192.0.2.10/24 removed from va"
+            )),
+            (
+                Level::Notice,
+                "Watcher of vip_monitor_10000 saw a change; running the monitor now: 192.0.2.10/24 removed from va".into()
+            )
+        );
+        assert_eq!(
+            note_line(&note(WatchEvent::Ended(WatchEnd::Failed), "")),
+            (
+                Level::Warning,
+                "Watcher of vip_monitor_10000 failed; running the monitor now".into()
+            )
+        );
+        assert_eq!(note_line(&note(WatchEvent::Started, "")).0, Level::Debug);
     }
 }

@@ -26,6 +26,7 @@
 //!     run_dir: "/tmp/n1/run".into(),
 //!     node_id: Some(1),
 //!     ocf_root: None,
+//!     realtime: true,
 //! };
 //! tandem_daemon::run(opts).unwrap(); // until SIGTERM
 //! ```
@@ -39,6 +40,7 @@ pub mod cibstore;
 pub mod durable;
 pub mod ipc;
 mod logger;
+mod realtime;
 mod run;
 mod setup;
 mod status;

@@ -14,6 +14,8 @@ pub struct Logger {
     to_stderr: bool,
     file: Option<File>,
     debug: bool,
+    /// `timestamp: hires`: milliseconds after the seconds.
+    hires: bool,
 }
 
 const MONTHS: [&str; 12] = [
@@ -59,6 +61,7 @@ impl Logger {
         to_stderr: bool,
         logfile: Option<&str>,
         debug: bool,
+        hires: bool,
     ) -> (Logger, Option<String>) {
         let mut problem = None;
         let file =
@@ -79,6 +82,7 @@ impl Logger {
                 to_stderr,
                 file,
                 debug,
+                hires,
             },
             problem,
         )
@@ -88,13 +92,17 @@ impl Logger {
         if l.level == Level::Debug && !self.debug {
             return;
         }
-        let secs = SystemTime::now()
+        let now = SystemTime::now()
             .duration_since(UNIX_EPOCH)
-            .map(|d| d.as_secs())
-            .unwrap_or(0);
+            .unwrap_or_default();
+        let stamp = if self.hires {
+            format!("{}.{:03}", timestamp(now.as_secs()), now.subsec_millis())
+        } else {
+            timestamp(now.as_secs())
+        };
         let text = format!(
             "{} [{}] {} tandem {:<7} [{:<6}] {}\n",
-            timestamp(secs),
+            stamp,
             self.pid,
             self.node,
             level_name(l.level),

@@ -72,10 +72,35 @@ pub(crate) struct Daemon {
 
 /// Runs the daemon until SIGTERM or SIGINT.
 pub fn run(opts: DaemonOptions) -> anyhow::Result<()> {
+    // Before the runtime starts any thread: only this thread (the main loop's) runs realtime.
+    let realtime = opts.realtime.then(crate::realtime::enable);
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
-    rt.block_on(async_main(opts))
+    rt.block_on(async_main(opts, realtime))
+}
+
+/// The log line saying how the main loop is scheduled.
+fn realtime_line(realtime: Option<std::io::Result<()>>) -> (Level, String) {
+    use crate::realtime::REALTIME_PRIORITY;
+    match realtime {
+        Some(Ok(())) => (
+            Level::Notice,
+            format!("Realtime scheduling: SCHED_RR priority {REALTIME_PRIORITY}"),
+        ),
+        Some(Err(e)) => (
+            Level::Warning,
+            format!(
+                "Could not set realtime scheduling (SCHED_RR priority {REALTIME_PRIORITY}): {e}; \
+                 running as an ordinary process, so a busy CPU may delay heartbeats and a live \
+                 node may look dead to its peers"
+            ),
+        ),
+        None => (
+            Level::Notice,
+            "Realtime scheduling not requested (--no-realtime)".into(),
+        ),
+    }
 }
 
 fn boot_id() -> u64 {
@@ -88,7 +113,10 @@ fn boot_id() -> u64 {
         ^ ((u64::from(std::process::id()) << 10) | u64::from(now.subsec_nanos() % 1024))
 }
 
-async fn async_main(opts: DaemonOptions) -> anyhow::Result<()> {
+async fn async_main(
+    opts: DaemonOptions,
+    realtime: Option<std::io::Result<()>>,
+) -> anyhow::Result<()> {
     let setup = load(&opts)?;
     let me = setup.me;
     let node_name = setup
@@ -107,6 +135,7 @@ async fn async_main(opts: DaemonOptions) -> anyhow::Result<()> {
         setup.cfg.logging.to_stderr,
         log_file.as_deref(),
         setup.cfg.logging.debug,
+        setup.cfg.logging.timestamp_hires,
     );
     if let Some(p) = problem {
         logger.say(Level::Warning, "MAIN", p);
@@ -131,9 +160,16 @@ async fn async_main(opts: DaemonOptions) -> anyhow::Result<()> {
         setup.persisted_ring_seq,
     )
     .context("local node missing from the nodelist")?;
+    let (level, line) = realtime_line(realtime);
+    logger.say(level, "MAIN", line);
     let timing = params.timing;
+    let source = if timing.tandem_default_token {
+        "Tandem's default, no token in the configuration"
+    } else {
+        "configured"
+    };
     logger.say(Level::Notice, "TOTEM", format!(
-        "token {} ms (effective), consensus {} ms, join {} ms; transmit/receive security: XChaCha20-Poly1305, HKDF-SHA256",
+        "token {} ms (effective; {source}), consensus {} ms, join {} ms; transmit/receive security: XChaCha20-Poly1305, HKDF-SHA256",
         timing.token_ms, timing.consensus_ms, timing.join_ms
     ));
     let (pkt_tx, mut pkt_rx) = mpsc::channel::<Packet>(MAX_QUEUED_PACKETS);
@@ -208,7 +244,11 @@ async fn async_main(opts: DaemonOptions) -> anyhow::Result<()> {
     if let Some(root) = &opts.ocf_root {
         exec_config.ocf_root = root.clone();
     }
-    let (exec, mut exec_rx) = agents::start(exec_config);
+    let agents::Channels {
+        commands: exec,
+        results: mut exec_rx,
+        notes: mut watch_rx,
+    } = agents::start(exec_config);
     let mut d = Daemon {
         node: Node::new(NodeParams {
             totem: params,
@@ -241,6 +281,11 @@ async fn async_main(opts: DaemonOptions) -> anyhow::Result<()> {
             Some((req, reply)) = ipc_rx.recv() => { d.request(req, reply); false }
             Some((call, outcome)) = exec_rx.recv() => {
                 d.node_input(tandem_node::Input::ExecDone { call, outcome });
+                false
+            }
+            Some(note) = watch_rx.recv() => {
+                let (level, text) = agents::note_line(&note);
+                d.logger.say(level, "execd", text);
                 false
             }
             _ = sleep_opt(sleep_until) => { d.fire_timers(); false }

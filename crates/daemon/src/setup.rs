@@ -21,6 +21,8 @@ pub struct DaemonOptions {
     pub node_id: Option<NodeId>,
     /// Where OCF agents live (`resource.d/PROVIDER/TYPE`); `None`: `/usr/lib/ocf`.
     pub ocf_root: Option<PathBuf>,
+    /// Ask for realtime scheduling (`SCHED_RR`, as Corosync does; see `realtime`).
+    pub realtime: bool,
 }
 
 pub const DEFAULT_CONFIG: &str = "/etc/tandem/corosync.conf";

@@ -23,6 +23,10 @@ pub struct DaemonArgs {
     /// Where OCF resource agents live (default /usr/lib/ocf).
     #[arg(long, value_name = "DIR", env = "OCF_ROOT")]
     pub ocf_root: Option<PathBuf>,
+    /// Do not ask for realtime scheduling (by default the daemon runs SCHED_RR when
+    /// permitted, so busy CPUs do not delay its heartbeats; like corosync -p).
+    #[arg(long)]
+    pub no_realtime: bool,
 }
 
 pub fn run(a: DaemonArgs, run_dir: PathBuf) -> anyhow::Result<ExitCode> {
@@ -33,6 +37,7 @@ pub fn run(a: DaemonArgs, run_dir: PathBuf) -> anyhow::Result<ExitCode> {
         run_dir,
         node_id: a.node_id,
         ocf_root: a.ocf_root,
+        realtime: !a.no_realtime,
     })?;
     Ok(ExitCode::SUCCESS)
 }

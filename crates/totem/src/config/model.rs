@@ -124,6 +124,8 @@ pub struct LoggingOptions {
     pub to_syslog: bool,
     pub logfile: Option<String>,
     pub timestamp: bool,
+    /// `timestamp: hires`: log times to the millisecond.
+    pub timestamp_hires: bool,
     pub debug: bool,
 }
 
@@ -135,6 +137,7 @@ impl Default for LoggingOptions {
             to_syslog: true,
             logfile: None,
             timestamp: true,
+            timestamp_hires: false,
             debug: false,
         }
     }
@@ -709,7 +712,10 @@ fn read_logging(r: &mut Reader, s: &Section) -> Result<LoggingOptions, ConfigErr
         match e.key.as_str() {
             "to_stderr" => l.to_stderr = r.flag(e, sec)?,
             "logfile" => l.logfile = Some(e.value.clone()),
-            "timestamp" => l.timestamp = matches!(e.value.as_str(), "on" | "hires" | "yes" | "1"),
+            "timestamp" => {
+                l.timestamp = matches!(e.value.as_str(), "on" | "hires" | "yes" | "1");
+                l.timestamp_hires = e.value == "hires";
+            }
             "debug" => l.debug = matches!(e.value.as_str(), "on" | "trace" | "yes" | "1"),
             k if LOGGING_ACCEPTED.contains(&k) => {
                 if k == "to_logfile" {
