@@ -10,13 +10,24 @@ use tandem_totem::{Level, NodeId};
 
 use crate::Node;
 use crate::cibops::{CibOp, FailWire, NodeRow, RecordWire};
-use crate::controller::{Controller, ControllerOut, OpRecord};
+use crate::controller::{Controller, ControllerOut, OpRecord, parse_transition_key};
 use crate::types::NodeTimer;
 use crate::wire::{Body, ExecMsg};
 
-/// Debounce between a change and the scheduler run it triggers (more changes in the
-/// window share one run).
-pub const SCHEDULE_DEBOUNCE_MS: u64 = 200;
+/// Debounce between a change and the scheduler run it triggers: changes delivered together
+/// (a burst of records, a sync round's reports) share one run. Short, because it is on the
+/// path of every recovery and every administrative move; correctness does not depend on it —
+/// every change that can alter the placement asks for a run of its own when it is applied,
+/// and a run started on older information is aborted and redone.
+pub const SCHEDULE_DEBOUNCE_MS: u64 = 10;
+
+/// Follow-up runs in a row: after a transition that ran operations completes, the DC runs
+/// the scheduler once more on the state it produced, since the placement computed before a
+/// recovery can differ from the one computed after it (resources are placed in an order
+/// that depends on where they run and whether they failed; without stickiness a
+/// balanced placement may then prefer another node). Bounded, so that a placement that
+/// never settles waits for the next change instead of moving resources forever.
+pub const MAX_FOLLOW_UP_RUNS: u32 = 3;
 
 /// What only the DC keeps.
 #[derive(Debug, Default)]
@@ -31,6 +42,10 @@ pub struct DcState {
     /// The running transition was told to stop.
     aborted: bool,
     schedule_at: Option<u64>,
+    /// The running transition dispatched an operation.
+    dispatched: bool,
+    /// Follow-up runs since the last change from outside ([`MAX_FOLLOW_UP_RUNS`]).
+    follow_ups: u32,
 }
 
 impl Node {
@@ -143,9 +158,16 @@ impl Node {
         }
         match op {
             CibOp::Record { node, record, .. } => self.dc_record(node, record),
-            CibOp::Membership { .. } => {}
-            CibOp::History { node, .. } if changed => {
-                self.request_schedule(&format!("{node} reported its resource history"))
+            // The run asked for when the membership was sent may have happened before it
+            // was applied (on information without it).
+            CibOp::Membership { .. } if changed => {
+                self.request_schedule("the membership was recorded")
+            }
+            CibOp::History { node, .. } => {
+                self.confirm_from_history(node);
+                if changed {
+                    self.request_schedule(&format!("{node} reported its resource history"))
+                }
             }
             CibOp::Commit { .. } | CibOp::Replace { .. } if changed => {
                 // A new configuration may lack the members' <node> entries or the DC's
@@ -163,6 +185,30 @@ impl Node {
             }
             CibOp::Cleanup { .. } if changed => self.request_schedule("resource cleanup"),
             _ => {}
+        }
+    }
+
+    /// `node` re-reported its history: results of the running transition's actions in it
+    /// reach the controller, as Pacemaker's controller reads every operation of an `lrm`
+    /// section a node writes. A result whose own record was applied while this node was
+    /// not yet the DC of the view (during a sync round) reaches the controller no other
+    /// way, and the transition would wait out the action's timeout.
+    fn confirm_from_history(&mut self, node: &str) {
+        let Some(t) = self
+            .dc_state
+            .controller
+            .as_ref()
+            .and_then(Controller::transition_id)
+        else {
+            return;
+        };
+        let results = history_results(self.cib.document(), node, t);
+        let now = self.now;
+        for (key, rc, status) in results {
+            if let Some(c) = self.dc_state.controller.as_mut() {
+                let outs = c.op_result(node, &key, rc, status, now);
+                self.controller_outs(outs);
+            }
         }
     }
 
@@ -217,6 +263,7 @@ impl Node {
         if self.dc_state.pending.is_none() {
             self.dc_state.pending = Some(reason.to_string());
         }
+        self.dc_state.follow_ups = 0;
         let busy = self
             .dc_state
             .controller
@@ -298,6 +345,7 @@ impl Node {
             .dc_state
             .controller
             .get_or_insert_with(|| Controller::new(&me));
+        self.dc_state.dispatched = false;
         let outs = c.start(id, &t, now);
         self.controller_outs(outs);
     }
@@ -307,6 +355,7 @@ impl Node {
         for o in outs {
             match o {
                 ControllerOut::Exec { node, op } => {
+                    self.dc_state.dispatched = true;
                     // The controller logs "Initiating ..." itself.
                     if !self.members.iter().any(|m| self.uname(*m) == node)
                         && !absent.contains(&node)
@@ -405,6 +454,15 @@ impl Node {
             self.dc_state.controller = None;
             return;
         }
+        let dispatched = std::mem::take(&mut self.dc_state.dispatched);
+        if complete
+            && dispatched
+            && self.dc_state.pending.is_none()
+            && self.dc_state.follow_ups < MAX_FOLLOW_UP_RUNS
+        {
+            self.dc_state.follow_ups += 1;
+            self.dc_state.pending = Some(format!("Transition {id} completed"));
+        }
         if self.dc_state.pending.is_some() {
             if self.dc_state.schedule_at.is_none() {
                 let at = self.now.after_ms(SCHEDULE_DEBOUNCE_MS);
@@ -457,4 +515,40 @@ fn timeout_fail(record: &OpRecord, start_failure_is_fatal: bool) -> Option<FailW
         last_failure_attr: format!("last-failure-{key}"),
         infinity,
     })
+}
+
+/// The results in `node`'s operation history (`lrm_rsc_op` entries in its `node_state`)
+/// that belong to transition `transition`: transition key, rc, op-status.
+fn history_results(
+    doc: &tandem_xml::Document,
+    node: &str,
+    transition: u64,
+) -> Vec<(String, i32, i32)> {
+    let mut out = Vec::new();
+    let Some(status) = doc.root().and_then(|r| doc.child_named(r, "status")) else {
+        return out;
+    };
+    for ns in doc
+        .children_named(status, "node_state")
+        .filter(|&n| doc.attr(n, "uname") == Some(node))
+    {
+        let Some(rscs) = doc.descend(ns, &["lrm", "lrm_resources"]) else {
+            continue;
+        };
+        for rsc in doc.children_named(rscs, "lrm_resource") {
+            for op in doc.children_named(rsc, "lrm_rsc_op") {
+                let Some(key) = doc.attr(op, "transition-key") else {
+                    continue;
+                };
+                if parse_transition_key(key).is_none_or(|k| k.transition != transition) {
+                    continue;
+                }
+                let num = |name| doc.attr(op, name).and_then(|v| v.parse::<i32>().ok());
+                if let (Some(rc), Some(st)) = (num("rc-code"), num("op-status")) {
+                    out.push((key.to_string(), rc, st));
+                }
+            }
+        }
+    }
+    out
 }
