@@ -31,6 +31,10 @@ pub const START_SETTLE: Duration = Duration::from_millis(200);
 /// How often `watch` looks at the process where the kernel has no pidfds.
 pub const WATCH_POLL: Duration = Duration::from_millis(100);
 
+/// How often `stop` looks whether the process is gone where the kernel has no pidfds (with
+/// one, `stop` learns of the exit as it happens).
+pub const STOP_POLL: Duration = Duration::from_millis(10);
+
 /// The longest command line accepted (in words): a bound on a parameter that becomes argv.
 pub const MAX_ARGS: usize = 4096;
 
@@ -278,11 +282,10 @@ fn stop(cfg: &Config, env: &Env) -> Outcome {
     if let Some(pid) = running(&cfg.pidfile)
         && let Some(group) = Pid::from_raw(pid)
     {
+        // Opened before the signal, so the exit cannot be missed between the two.
+        let pidfd = pidfd_open(group, PidfdFlags::empty()).ok();
         let _ = kill_process_group(group, Signal::TERM);
-        let deadline = Instant::now() + cfg.stop_timeout;
-        while running(&cfg.pidfile).is_some() && Instant::now() < deadline {
-            std::thread::sleep(Duration::from_millis(50));
-        }
+        wait_gone(&cfg.pidfile, pid, pidfd.as_ref(), cfg.stop_timeout);
         if running(&cfg.pidfile).is_some() {
             log(
                 "process",
@@ -293,16 +296,45 @@ fn stop(cfg: &Config, env: &Env) -> Outcome {
         }
         // Always: children in the group that outlived their leader go too.
         let _ = kill_process_group(group, Signal::KILL);
-        let deadline = Instant::now() + Duration::from_secs(5);
-        while running(&cfg.pidfile).is_some() {
-            if Instant::now() >= deadline {
-                return Err(Failure::generic(format!("pid {pid} survived SIGKILL")));
-            }
-            std::thread::sleep(Duration::from_millis(20));
+        if !wait_gone(&cfg.pidfile, pid, pidfd.as_ref(), Duration::from_secs(5)) {
+            return Err(Failure::generic(format!("pid {pid} survived SIGKILL")));
         }
     }
     remove_state(&cfg.pidfile)?;
     Ok(rc::SUCCESS)
+}
+
+/// Waits up to `limit` for the service `pid` (recorded in `pidfile`) to exit; whether it
+/// did. With a pidfd the kernel says when it exits (an exited process that is not yet
+/// reaped counts as gone, as [`running`] has it); without one, looks every [`STOP_POLL`].
+fn wait_gone(
+    pidfile: &Path,
+    pid: i32,
+    pidfd: Option<&rustix::fd::OwnedFd>,
+    limit: Duration,
+) -> bool {
+    let deadline = Instant::now() + limit;
+    loop {
+        if running(pidfile) != Some(pid) {
+            return true;
+        }
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return false;
+        }
+        match pidfd {
+            Some(fd) => {
+                let mut fds = [PollFd::new(fd, PollFlags::IN)];
+                let timeout = rustix::event::Timespec::try_from(left).ok();
+                match poll(&mut fds, timeout.as_ref()) {
+                    Ok(_) | Err(rustix::io::Errno::INTR) => {}
+                    // The pidfd cannot be waited on: fall back to looking.
+                    Err(_) => std::thread::sleep(STOP_POLL.min(left)),
+                }
+            }
+            None => std::thread::sleep(STOP_POLL.min(left)),
+        }
+    }
 }
 
 /// `watch`: blocks until the process recorded in the pid file exits, then says so and
