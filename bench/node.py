@@ -3,7 +3,7 @@
 `ocf:tandem:process` web server resource (`tandem sandbox serve`, answering with its node's
 name), as `tandem sandbox` and the end-to-end tests set it up.
 
-  bench/node.py [--runs N] [--tandem PATH] [--token MS] [--monitor S]
+  bench/node.py [--runs N] [--tandem PATH] [--token MS] [--monitor S] [--debug] [--keep]
 
 Per run, on a fresh cluster:
   start     time from spawning the 3 daemons to the web server answering over HTTP
@@ -21,6 +21,10 @@ Everything is killed and removed at exit.
 import argparse, os, shutil, signal, socket, statistics, subprocess, sys, tempfile, time
 
 POLL = 0.005
+# Before standby and kill -9: let the cluster finish what it is doing (the start of the
+# web server is still settling when it first answers; its monitor starts after), so both
+# measure a move out of a steady state.
+STEADY = 1.0
 
 def http_get(port):
     try:
@@ -50,17 +54,18 @@ def free_port(kind, start):
     raise SystemExit("no free port")
 
 class Cluster:
-    def __init__(self, tandem, n, token, monitor):
+    def __init__(self, tandem, n, token, monitor, debug=False):
         self.tandem, self.n = os.path.abspath(tandem), n
         self.dir = tempfile.mkdtemp(prefix="tandem-bench-node-")
         self.port = free_port(socket.SOCK_DGRAM, 27405)
         self.http = free_port(socket.SOCK_STREAM, 28080)
-        conf = (f"totem {{\n version: 2\n cluster_name: benchnode\n token: {token}\n"
+        token_line = f" token: {token}\n" if token else ""
+        conf = (f"totem {{\n version: 2\n cluster_name: benchnode\n{token_line}"
                 f" interface {{\n  linknumber: 0\n  mcastport: {self.port}\n }}\n}}\n"
                 "quorum {\n provider: corosync_votequorum\n}\nnodelist {\n")
         for i in range(1, n + 1):
             conf += f" node {{\n  ring0_addr: 127.0.0.{i}\n  name: node{i}\n  nodeid: {i}\n }}\n"
-        conf += "}\nlogging {\n to_stderr: yes\n}\n"
+        conf += "}\nlogging {\n to_stderr: yes\n timestamp: hires\n" + (" debug: on\n" if debug else "") + "}\n"
         with open(self.path("corosync.conf"), "w") as f:
             f.write(conf)
         self.run([self.tandem, "keygen", "-k", self.path("authkey")])
@@ -134,7 +139,7 @@ class Cluster:
             time.sleep(POLL)
         raise SystemExit(f"timed out waiting for the web server; logs in {self.dir}")
 
-    def close(self):
+    def close(self, keep=False):
         for p in self.procs.values():
             p.send_signal(signal.SIGTERM)
         for p in self.procs.values():
@@ -148,7 +153,10 @@ class Cluster:
                 os.kill(pid, signal.SIGKILL)
             except ProcessLookupError:
                 pass
-        shutil.rmtree(self.dir, ignore_errors=True)
+        if keep:
+            print(f"kept {self.dir}")
+        else:
+            shutil.rmtree(self.dir, ignore_errors=True)
 
 def cpu_ticks(pid):
     with open(f"/proc/{pid}/stat") as f:
@@ -167,7 +175,7 @@ def dist(name, xs):
     print(f"{name:<46} n={len(xs)} min={xs[0]:.0f} median={statistics.median(xs):.0f} max={xs[-1]:.0f} ms")
 
 def one_run(a):
-    c = Cluster(a.tandem, 3, a.token, a.monitor)
+    c = Cluster(a.tandem, 3, a.token, a.monitor, a.debug)
     t0 = time.monotonic()
     for i in (1, 2, 3):
         c.start(i)
@@ -187,11 +195,13 @@ def one_run(a):
         time.sleep(0.05)
     _, on = c.answering(limit=120)
     start = time.monotonic() - t0
+    time.sleep(STEADY)
     t1 = time.monotonic()
     subprocess.run([c.tandem, "--run-dir", c.path("node1", "run"), "node", "standby", on],
                    check=True, capture_output=True, timeout=60)
     standby, on2 = c.answering(other_than=on)
     standby = time.monotonic() - t1
+    time.sleep(STEADY)
     t2 = time.monotonic()
     c.crash(on2)
     kill, on3 = c.answering(other_than=on2)
@@ -202,7 +212,10 @@ def main():
     p = argparse.ArgumentParser()
     p.add_argument("--runs", type=int, default=5)
     p.add_argument("--tandem", default=os.path.join(os.path.dirname(__file__), "..", "target", "release", "tandem"))
-    p.add_argument("--token", type=int, default=1000)
+    p.add_argument("--token", type=int, default=0,
+                   help="token in corosync.conf (ms); 0 (default): no token line, Tandem's default")
+    p.add_argument("--debug", action="store_true", help="debug logging in the daemons")
+    p.add_argument("--keep", action="store_true", help="keep the last cluster's directory (logs)")
     p.add_argument("--monitor", type=int, default=10)
     p.add_argument("--idle", type=float, default=30.0)
     a = p.parse_args()
@@ -232,7 +245,7 @@ def main():
             print(f"node{i} daemon: RSS {rss_kib(pid)/1024:.1f} MiB, idle CPU {cpu:.2f} % of a core "
                   f"(over {wall:.0f} s)")
     finally:
-        c.close()
+        c.close(keep=a.keep)
 
 if __name__ == "__main__":
     main()
