@@ -159,3 +159,113 @@ fn graceful_shutdown_moves_resources_away_then_exits() {
     assert_eq!(now.len(), 1);
     assert_ne!(now[0], at);
 }
+
+/// A completed transition's results are new inputs: with no stickiness, once a failed
+/// resource moved next to another one, the placement computed from the new status moves
+/// the other one away (the scheduler balances by number of resources). The DC computes
+/// again after a transition completed, instead of leaving that to the recheck timer
+/// (simulator seed 1079).
+#[test]
+fn the_dc_computes_again_after_a_completed_transition() {
+    let mut h = Harness::new(2);
+    h.auto_agents = true;
+    assert!(h.run_until(30_000, |h| h.converged()));
+    h.run_ms(2_000);
+    let two = CONFIG.replace(
+        "</resources>",
+        r#"<primitive id="e" class="ocf" provider="heartbeat" type="Dummy"/></resources>"#,
+    );
+    let v = h.node(1).cib().version;
+    let r = h.call(
+        1,
+        Request::CibCommit {
+            base_admin_epoch: v.admin_epoch,
+            base_epoch: v.epoch,
+            configuration: two,
+        },
+    );
+    assert!(matches!(r, Response::Committed { .. }), "{r:?}");
+    assert!(h.run_until(30_000, |h| h.where_active("d").len() == 1
+        && h.where_active("e").len() == 1));
+    h.run_ms(3_000);
+    let d_at = h.where_active("d")[0];
+    let other = 3 - d_at;
+    assert_eq!(h.where_active("e"), vec![other], "balanced at first");
+    // d may no longer run where it runs: it moves next to e, then e moves away.
+    let r = h.call(
+        1,
+        Request::AttrUpdate {
+            node: format!("n{d_at}"),
+            name: "fail-count-d#start_0".into(),
+            value: Some("INFINITY".into()),
+        },
+    );
+    assert_eq!(r, Response::Done);
+    assert!(h.run_until(30_000, |h| h.where_active("d") == vec![other]));
+    h.run_ms(5_000);
+    assert_eq!(h.where_active("d"), vec![other]);
+    assert_eq!(
+        h.where_active("e"),
+        vec![d_at],
+        "{:#?}",
+        h.logs
+            .iter()
+            .filter(|l| l.1.contains("Calculated"))
+            .collect::<Vec<_>>()
+    );
+    assert!(!h.node(1).transition_active());
+}
+
+/// A node alone loses quorum and its resource stops; once the other node is back, the
+/// resource runs again.
+#[test]
+fn resources_start_again_when_quorum_comes_back() {
+    let mut h = cluster(2);
+    let at = h.where_active("d")[0];
+    let other = 3 - at;
+    h.crash(other);
+    // Alone: no quorum, the resource stops (no-quorum-policy=stop).
+    assert!(h.run_until(30_000, |h| h.converged() && h.where_active("d").is_empty()));
+    let disk = h.disk.get(&other).cloned();
+    h.start(other, disk);
+    assert!(h.run_until(30_000, |h| h.converged() && h.nodes.len() == 2));
+    assert!(
+        h.run_until(30_000, |h| h.where_active("d").len() == 1),
+        "{:#?}",
+        h.logs
+            .iter()
+            .filter(|l| !l.1.starts_with("TOTEM") && !l.1.contains("KNET"))
+            .collect::<Vec<_>>()
+    );
+}
+
+/// The DC recomputes when the membership or quorum recorded in the CIB changes: a
+/// scheduler run due between a round's end and the application of the DC's membership
+/// update computed "no quorum" from the CIB, and nothing ran it again (simulator seed
+/// 1021).
+#[test]
+fn an_applied_membership_change_makes_the_dc_compute_again() {
+    use crate::cibops::CibOp;
+    use crate::types::{NodeTimer, Output};
+    let mut h = cluster(2);
+    let dc = (1..=2).find(|id| h.node(*id).dc == Some(*id)).unwrap();
+    let n = h.nodes.get_mut(&dc).unwrap();
+    n.out.clear();
+    let op = CibOp::Membership {
+        dc,
+        quorate: true,
+        nodes: Vec::new(),
+    };
+    n.dc_op_applied(&op, true);
+    assert!(
+        n.out.iter().any(|o| matches!(
+            o,
+            Output::SetTimer {
+                timer: NodeTimer::Schedule,
+                ..
+            }
+        )),
+        "{:?}",
+        n.out
+    );
+}
