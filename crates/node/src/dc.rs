@@ -91,6 +91,33 @@ impl Node {
         self.request_schedule("the cluster membership changed");
     }
 
+    /// A member's sync message names the ring it comes from. A member of our previous view
+    /// that comes from another ring was apart from us in between (cut off and back within
+    /// one of our view changes, so it is neither in `departed` nor joining): it missed what
+    /// was sent in our previous ring after it left, the DC's operation requests among them,
+    /// so what the DC had in flight there is lost, as for a node that left (simulator seed
+    /// 1391: the transition waited out a start's timeout plus cluster-delay).
+    pub(crate) fn dc_member_came_from(
+        &mut self,
+        member: NodeId,
+        round: &crate::wire::Round,
+        came_from: tandem_totem::wire::RingId,
+    ) {
+        if member == self.me
+            || came_from == self.prev_ring
+            || !self.prev_members.contains(&member)
+            || !self.sync.is_round(round)
+        {
+            return;
+        }
+        let name = self.uname(member);
+        let now = self.now;
+        if let Some(c) = self.dc_state.controller.as_mut() {
+            let outs = c.node_left(&name, now);
+            self.controller_outs(outs);
+        }
+    }
+
     pub(crate) fn start_failure_is_fatal(&self) -> bool {
         self.cib
             .config

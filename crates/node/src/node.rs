@@ -49,6 +49,9 @@ pub struct Node {
     reasm: Reassembler,
     next_msg_id: u64,
     pub(crate) ring: tandem_totem::wire::RingId,
+    /// The ring of the previous view and its members.
+    pub(crate) prev_ring: tandem_totem::wire::RingId,
+    pub(crate) prev_members: Vec<NodeId>,
     pub(crate) members: Vec<NodeId>,
     pub(crate) quorate: bool,
     pub(crate) sync: Sync,
@@ -57,9 +60,13 @@ pub struct Node {
     /// The node's own operations (no client waits) that a new round dropped: sent again
     /// once that round is over.
     pub(crate) resend: Vec<CibOp>,
-    next_req: u64,
-    /// Requests of local clients in flight, by request number.
-    waiting: BTreeMap<u64, ClientId>,
+    /// Number of the next operation this node sends (its messages are delivered in the
+    /// order they were sent, see [`Node::lost_own_before`]).
+    pub(crate) next_req: u64,
+    /// Requests of local clients in flight, by operation number.
+    pub(crate) waiting: BTreeMap<u64, ClientId>,
+    /// Number of our last operation delivered back to us.
+    own_delivered: u64,
     pub(crate) dc: Option<NodeId>,
     pub(crate) dc_state: dc::DcState,
     pub(crate) local: local::Local,
@@ -87,6 +94,8 @@ impl Node {
             reasm: Reassembler::default(),
             next_msg_id: 1,
             ring: tandem_totem::wire::RingId { rep: me, seq: 0 },
+            prev_ring: tandem_totem::wire::RingId { rep: me, seq: 0 },
+            prev_members: Vec::new(),
             members: Vec::new(),
             quorate: false,
             sync: Sync::default(),
@@ -94,6 +103,7 @@ impl Node {
             resend: Vec::new(),
             next_req: 1,
             waiting: BTreeMap::new(),
+            own_delivered: 0,
             dc: None,
             dc_state: dc::DcState::default(),
             local,
@@ -209,6 +219,7 @@ impl Node {
         match o {
             T::Deliver(d) if d.group == GROUP => self.on_deliver(d),
             T::ViewInstalled(v) => {
+                self.prev_ring = self.ring;
                 self.ring = v.ring;
                 self.on_view(v.members.clone());
                 self.out.push(Output::Totem(T::ViewInstalled(v)));
@@ -233,6 +244,8 @@ impl Node {
                 Tag {
                     client: Some(c), ..
                 } => {
+                    // Answered now: not waiting for a delivery any more.
+                    self.waiting.retain(|_, w| *w != c);
                     self.out.push(Output::Reply {
                         client: c,
                         resp: Response::Error {
@@ -277,15 +290,11 @@ impl Node {
 
     /// Broadcasts a CIB operation; `client` is answered once it is applied here.
     pub(crate) fn send_op(&mut self, op: CibOp, client: Option<ClientId>) {
-        let req = match client {
-            Some(c) => {
-                let r = self.next_req;
-                self.next_req += 1;
-                self.waiting.insert(r, c);
-                r
-            }
-            None => 0,
-        };
+        let req = self.next_req;
+        self.next_req += 1;
+        if let Some(c) = client {
+            self.waiting.insert(req, c);
+        }
         let body = Body::Op {
             origin: Origin {
                 node: self.me,
@@ -298,7 +307,7 @@ impl Node {
         self.broadcast(&body, client);
     }
 
-    fn on_deliver(&mut self, d: Delivery) {
+    pub(crate) fn on_deliver(&mut self, d: Delivery) {
         let body = match self.reasm.take(d.sender, d.sender_boot, &d.payload) {
             Decoded::Body(b) => b,
             Decoded::Incomplete => return,
@@ -311,22 +320,61 @@ impl Node {
                 return;
             }
         };
+        if let Body::Op { origin, .. } = &body
+            && origin.node == self.me
+            && origin.boot == self.boot
+            && d.sender_boot == self.boot
+        {
+            self.lost_own_before(origin.req);
+        }
         match body {
             Body::SyncVersion {
                 round,
                 version,
                 digest,
                 quorate_seq,
-            } => self.on_sync_version(
-                d.sender,
-                d.sender_boot,
-                round,
-                (version.0, quorate_seq, version),
-                digest,
-            ),
+                came_from,
+            } => {
+                self.dc_member_came_from(d.sender, &round, came_from);
+                self.on_sync_version(
+                    d.sender,
+                    d.sender_boot,
+                    round,
+                    (version.0, quorate_seq, version),
+                    digest,
+                )
+            }
             Body::SyncCib { round, xml } => self.on_sync_cib(d.sender, round, &xml),
+
             other if !self.sync.is_done() => self.held.push_back((d.sender, d.sender_boot, other)),
             other => self.dispatch(d.sender, d.sender_boot, other),
+        }
+    }
+
+    /// One of our operations, number `req`, was delivered: our messages are delivered in
+    /// the order we sent them, so a client request sent before it and still unanswered was
+    /// never delivered to us and never will be. That happens when this node was cut off
+    /// from a ring right after it sent the request: the others delivered it there, and
+    /// when they met again the cluster layer dropped our copy as already delivered (simulator
+    /// seed 1277: the client waited forever). Whether the change was applied is unknown here
+    /// (it was, by the nodes that delivered it, if their CIB won): the client is told so.
+    fn lost_own_before(&mut self, req: u64) {
+        // Delivered but held during a sync round is not lost: only those between the
+        // previous delivery and this one.
+        let from = self.own_delivered.saturating_add(1);
+        self.own_delivered = self.own_delivered.max(req);
+        if req <= from {
+            return;
+        }
+        let lost: Vec<u64> = self.waiting.range(from..req).map(|(r, _)| *r).collect();
+        for r in lost {
+            let client = self.waiting.remove(&r).expect("listed above");
+            self.out.push(Output::Reply {
+                client,
+                resp: Response::Error {
+                    message: "the cluster membership changed while the change was being delivered: other nodes may have applied it; check the CIB and run the command again if needed".into(),
+                },
+            });
         }
     }
 
@@ -377,7 +425,7 @@ impl Node {
                 Body::Op { origin, op, .. }
                     if origin.node == self.me
                         && origin.boot == self.boot
-                        && origin.req == 0
+                        && !self.waiting.contains_key(&origin.req)
                         && !matches!(op, CibOp::History { .. } | CibOp::Membership { .. }) =>
                 {
                     self.resend.push(op);
@@ -570,7 +618,7 @@ impl Node {
             .copied()
             .filter(|m| !members.contains(m))
             .collect();
-        self.members = members.clone();
+        self.prev_members = std::mem::replace(&mut self.members, members.clone());
         self.reasm.retain_members(&members);
         let round = Round {
             ring_rep: self.ring.rep,

@@ -64,6 +64,17 @@ impl Sync {
     pub fn is_done(&self) -> bool {
         self.done
     }
+
+    /// The round under way (or just completed).
+    #[cfg(test)]
+    pub(crate) fn round(&self) -> Option<&Round> {
+        self.round.as_ref()
+    }
+
+    /// Whether `round` is the round under way (or just completed).
+    pub(crate) fn is_round(&self, round: &Round) -> bool {
+        self.round.as_ref() == Some(round)
+    }
 }
 
 fn triple(c: &Cib) -> Triple {
@@ -86,6 +97,7 @@ impl Node {
             version: triple(&self.cib),
             digest: self.cib.document().digest(),
             quorate_seq: self.sync.quorate_seq,
+            came_from: self.prev_ring,
         };
         self.broadcast(&body, None);
     }

@@ -39,7 +39,7 @@ pub struct Round {
 pub struct Origin {
     pub node: NodeId,
     pub boot: u64,
-    /// The origin's request number; 0 when no client waits.
+    /// The origin's operation number (growing per boot; a local client may wait for it).
     pub req: u64,
 }
 
@@ -106,6 +106,8 @@ pub enum Body {
         digest: String,
         /// Sequence of the last ring in which the sender finished a sync with quorum.
         quorate_seq: u64,
+        /// The ring of the sender's previous view (where it comes from).
+        came_from: tandem_totem::wire::RingId,
     },
     /// The round's winner sends its CIB.
     SyncCib { round: Round, xml: String },

@@ -560,3 +560,26 @@ fn own_operations_a_new_round_drops_are_sent_again() {
         );
     }
 }
+
+/// A client request whose message this node never gets back (cut off right after sending
+/// it: the others delivered it, and the cluster layer later dropped this node's copy as
+/// already delivered) is answered once a later message of this node is delivered — its
+/// messages come back in the order it sent them (simulator seed 1277: the client waited
+/// forever).
+#[test]
+fn a_request_whose_message_never_comes_back_is_answered() {
+    let mut h = started(3);
+    let lost_client = 9_999;
+    let n3 = h.nodes.get_mut(&3).unwrap();
+    // As if sent and lost: numbered, waited for, never delivered here.
+    let req = n3.next_req;
+    n3.next_req += 1;
+    n3.waiting.insert(req, lost_client);
+    set_attr(&mut h, 3, "n3", "later");
+    match h.replies.get(&lost_client) {
+        Some(Response::Error { message }) => {
+            assert!(message.contains("may have applied it"), "{message}")
+        }
+        other => panic!("the lost request was answered with {other:?}"),
+    }
+}

@@ -269,3 +269,69 @@ fn an_applied_membership_change_makes_the_dc_compute_again() {
         n.out
     );
 }
+
+/// A member of the DC's previous view whose sync message says it comes from another ring
+/// was apart in between (cut off and back within one view change of the DC's): it never
+/// got the requests sent after it left, so the DC's actions in flight there are lost at
+/// once instead of waiting out their timeout plus cluster-delay (simulator seed 1391).
+#[test]
+fn actions_in_flight_on_a_member_that_was_apart_are_lost() {
+    use crate::wire::{self, Body};
+    let mut h = Harness::new(3);
+    assert!(h.run_until(30_000, |h| h.converged()));
+    h.run_ms(2_000);
+    let v = h.node(1).cib().version;
+    let r = h.call(
+        1,
+        Request::CibCommit {
+            base_admin_epoch: v.admin_epoch,
+            base_epoch: v.epoch,
+            configuration: CONFIG.into(),
+        },
+    );
+    assert!(matches!(r, Response::Committed { .. }), "{r:?}");
+    // The probes run (the agents are not answered): one is in flight on n2.
+    assert!(h.run_until(10_000, |h| h.running.iter().any(|r| r.node == 2)));
+    let dc = (1..=3).find(|id| h.node(*id).dc == Some(*id)).unwrap();
+    let member = if dc == 2 { 3 } else { 2 };
+    let n = h.nodes.get_mut(&dc).unwrap();
+    assert!(n.transition_active());
+    let round = n.sync.round().cloned().unwrap();
+    // As after a view change of the same members (the previous view had the member too).
+    n.prev_members = n.members.clone();
+    let body = Body::SyncVersion {
+        round,
+        version: (0, 0, 0),
+        digest: String::new(),
+        quorate_seq: 0,
+        came_from: tandem_totem::wire::RingId {
+            rep: member,
+            seq: n.ring.seq + 1,
+        },
+    };
+    n.out.clear();
+    for payload in wire::encode(&body, 1) {
+        n.on_deliver(tandem_totem::Delivery {
+            ring: n.ring,
+            seq: 1,
+            sender: member,
+            sender_boot: 1,
+            local_id: 1,
+            group: wire::GROUP.into(),
+            payload,
+        });
+    }
+    let logs: Vec<String> = n
+        .out
+        .iter()
+        .filter_map(|o| match o {
+            crate::Output::Log(l) => Some(l.text.clone()),
+            _ => None,
+        })
+        .collect();
+    assert!(
+        logs.iter()
+            .any(|l| l == &format!("1 actions in flight on n{member} are lost: the node left")),
+        "{logs:#?}"
+    );
+}
