@@ -532,7 +532,8 @@ impl Daemon {
             Output::ViewInstalled(_)
             | Output::GroupChanged { .. }
             | Output::QuorumChanged { .. }
-            | Output::LinkChanged { .. } => None,
+            | Output::LinkChanged { .. }
+            | Output::Safe { .. } => None,
             o @ (Output::Deliver(_) | Output::Refused(_)) => Some(o),
         }
     }

@@ -20,6 +20,8 @@ pub struct Delivered {
     pub at: Time,
     pub ring: RingId,
     pub seq: u64,
+    /// The seq whose safety covers this delivery (see `tandem_totem::Delivery`).
+    pub safe_at: u64,
     pub key: MsgKey,
     pub payload: Vec<u8>,
 }
@@ -30,6 +32,14 @@ pub struct Installed {
     pub view: ViewChange,
 }
 
+/// A safe point a node reported: every member of `ring` delivered up to `seq`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SafeMark {
+    pub at: Time,
+    pub ring: RingId,
+    pub seq: u64,
+}
+
 /// (node, ring, members, forming) of one live node at a moment.
 pub type NodeSnapshot = (NodeId, RingId, Vec<NodeId>, bool);
 
@@ -38,6 +48,8 @@ pub type NodeSnapshot = (NodeId, RingId, Vec<NodeId>, bool);
 pub struct History {
     pub views: BTreeMap<Incarnation, Vec<Installed>>,
     pub deliveries: BTreeMap<Incarnation, Vec<Delivered>>,
+    /// The safe points each incarnation reported, in order.
+    pub safe: BTreeMap<Incarnation, Vec<SafeMark>>,
     /// payload → the node that broadcast it (payloads are unique per run).
     pub broadcasts: BTreeMap<Vec<u8>, (NodeId, Incarnation, Time)>,
     /// When each incarnation ended by a crash.

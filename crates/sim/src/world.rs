@@ -13,7 +13,7 @@ use tandem_totem::config::ClusterConfig;
 use tandem_totem::seal::Sealer;
 use tandem_totem::{Input, Knobs, NodeId, Output, Params, Time, TimerKind, Totem, ms};
 
-use crate::history::{Delivered, History, Incarnation, Installed};
+use crate::history::{Delivered, History, Incarnation, Installed, SafeMark};
 
 /// The shape of one run, drawn from its seed.
 #[derive(Debug, Clone)]
@@ -495,6 +495,7 @@ impl World {
                         at: self.now,
                         ring: d.ring,
                         seq: d.seq,
+                        safe_at: d.safe_at,
                         key: (d.sender, d.sender_boot, d.local_id),
                         payload: d.payload,
                     });
@@ -514,6 +515,14 @@ impl World {
                     self.now as f64 / 1000.0,
                     self.nodes[i].id
                 );
+            }
+            Output::Safe { ring, seq } => {
+                let inc = self.inc(i);
+                self.history.safe.entry(inc).or_default().push(SafeMark {
+                    at: self.now,
+                    ring,
+                    seq,
+                });
             }
             Output::GroupChanged { .. }
             | Output::QuorumChanged { .. }

@@ -149,13 +149,31 @@ pub struct Data {
 pub enum Message {
     Hello(Hello),
     Propose(Propose),
-    Accept { ring: RingId, report: Report },
-    Reject { ring: RingId, max_ring_seq: u64 },
+    Accept {
+        ring: RingId,
+        report: Report,
+    },
+    Reject {
+        ring: RingId,
+        max_ring_seq: u64,
+    },
     Commit(Commit),
     Submit(Submit),
     Data(Data),
-    Nack { ring: RingId, seqs: Vec<u64> },
-    Ack { ring: RingId, delivered: u64 },
+    Nack {
+        ring: RingId,
+        seqs: Vec<u64>,
+    },
+    Ack {
+        ring: RingId,
+        delivered: u64,
+    },
+    /// From the sequencer, as soon as the stable mark rises: every member of `ring`
+    /// delivered every message up to `stable` (what makes delivery *safe*).
+    Stable {
+        ring: RingId,
+        stable: u64,
+    },
 }
 
 impl Message {
@@ -187,7 +205,10 @@ impl Message {
         let report_ok =
             |r: &Report| r.extra.len() <= MAX_REPORT_RANGES && r.held_from <= r.delivered + 1;
         match self {
-            Message::Hello(_) | Message::Reject { .. } | Message::Ack { .. } => true,
+            Message::Hello(_)
+            | Message::Reject { .. }
+            | Message::Ack { .. }
+            | Message::Stable { .. } => true,
             Message::Propose(p) => p.members.len() <= crate::config::MAX_NODES,
             Message::Accept { report, .. } => report_ok(report),
             Message::Commit(c) => {

@@ -317,6 +317,7 @@ fn actions_in_flight_on_a_member_that_was_apart_are_lost() {
             sender: member,
             sender_boot: 1,
             local_id: 1,
+            safe_at: 1,
             group: wire::GROUP.into(),
             payload,
         });

@@ -4,6 +4,7 @@
 mod integrity;
 mod liveness;
 mod ring_increasing;
+mod safe_delivery;
 mod total_order;
 mod views_agreed;
 mod virtual_synchrony;
@@ -30,6 +31,7 @@ pub fn check_all(h: &History) -> Vec<Violation> {
     v.extend(ring_increasing::check(h));
     v.extend(total_order::check(h));
     v.extend(virtual_synchrony::check(h));
+    v.extend(safe_delivery::check(h));
     v.extend(integrity::check(h));
     v.extend(liveness::check(h));
     v

@@ -92,6 +92,8 @@ pub struct Totem {
     next_hello: Time,
     next_retransmit: Option<Time>,
     lms_at: Option<Time>,
+    /// The last [`Output::Safe`] reported.
+    safe_reported: (RingId, u64),
     armed: BTreeMap<TimerKind, Time>,
     out: Vec<Output>,
     started: bool,
@@ -138,6 +140,7 @@ impl Totem {
             next_hello: 0,
             next_retransmit: None,
             lms_at: None,
+            safe_reported: (boot_ring, 0),
             armed: BTreeMap::new(),
             out: Vec::new(),
             started: false,
@@ -231,6 +234,7 @@ impl Totem {
             Message::Data(d) => self.on_data(d),
             Message::Nack { ring, seqs } => self.on_nack(from, ring, &seqs),
             Message::Ack { ring, delivered } => self.on_ack(from, ring, delivered),
+            Message::Stable { ring, stable } => self.on_stable(from, ring, stable),
         }
     }
 
@@ -278,6 +282,7 @@ impl Totem {
         if matches!(self.phase, Phase::Operational) {
             self.pump_submits(false);
         }
+        self.advance_safety();
         self.arm_timers();
     }
 
@@ -371,6 +376,12 @@ impl Totem {
 
     pub fn params(&self) -> &Params {
         &self.p
+    }
+
+    /// The safe point: every member of the view (`RingId`) delivered every message of it up
+    /// to the seq, this node included (the last [`Output::Safe`] reported).
+    pub fn safe_point(&self) -> (RingId, u64) {
+        self.safe_reported
     }
 
     /// Whether a view has been installed yet.

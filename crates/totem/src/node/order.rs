@@ -5,6 +5,14 @@
 //! gaps, and acknowledge what they delivered. The minimum acknowledged seq is *stable*:
 //! every member delivered it, so everyone may drop it. Until then every member keeps every
 //! message it delivered — that is what makes the flush at a view change possible.
+//!
+//! Stability is also what the application's *safe* delivery needs (Corosync's "safe"
+//! guarantee: every member of the view has the message): members acknowledge at the end
+//! of every input that delivered something, the sequencer announces a risen stable mark at
+//! once ([`Message::Stable`]), and each node reports its safe point — stable and delivered
+//! here — as [`Output::Safe`]. A message becomes safe one round trip after an agreed
+//! delivery at the sequencer, two elsewhere; acknowledgements and announcements are
+//! batched per input, so a burst costs one of each.
 
 use std::collections::BTreeMap;
 
@@ -88,6 +96,8 @@ pub(super) struct Sequencer {
     /// Submissions that arrived before their FIFO predecessors (bounded per sender by
     /// [`MAX_OUTSTANDING_SUBMITS`]).
     early: BTreeMap<(NodeId, u64), Submit>,
+    /// The stable mark last announced to the members.
+    announced: u64,
 }
 
 impl Sequencer {
@@ -97,6 +107,7 @@ impl Sequencer {
             expected: members.iter().map(|m| (*m, 1)).collect(),
             acks: members.iter().map(|m| (*m, 0)).collect(),
             early: BTreeMap::new(),
+            announced: 0,
         }
     }
 
@@ -375,7 +386,7 @@ impl Totem {
             if self.on_sync(d.sender, d.sender_boot, ring, groups, info, delivered) {
                 self.groups_agreed();
                 for h in std::mem::take(&mut self.held) {
-                    self.apply(h);
+                    self.apply(h, d.seq);
                 }
             }
             return;
@@ -384,10 +395,13 @@ impl Totem {
             self.held.push(d);
             return;
         }
-        self.apply(d);
+        let seq = d.seq;
+        self.apply(d, seq);
     }
 
-    fn apply(&mut self, d: Data) {
+    /// Hands `d` to its receiver; `safe_at` is the seq of the delivery that made it
+    /// visible (its own, or the sync barrier's for a message held until then).
+    fn apply(&mut self, d: Data, safe_at: u64) {
         if d.sender == self.p.me && d.sender_boot == self.p.boot_id {
             self.pending.retain(|p| p.local_id != d.local_id);
         }
@@ -408,6 +422,7 @@ impl Totem {
                         sender: d.sender,
                         sender_boot: d.sender_boot,
                         local_id: d.local_id,
+                        safe_at,
                         group,
                         payload,
                     }));
@@ -459,6 +474,59 @@ impl Totem {
         for d in found {
             self.stats.retransmits += 1;
             self.send(from, &Message::Data(d));
+        }
+    }
+
+    /// The sequencer's announcement of a risen stable mark.
+    pub(super) fn on_stable(&mut self, from: NodeId, ring: RingId, stable: u64) {
+        if ring != self.log.ring || from != ring.rep {
+            return;
+        }
+        // Every member delivered up to `stable`: those messages exist, so a gap below it is
+        // worth a NACK now rather than at the sequencer's next heartbeat.
+        self.log.max_seen = self.log.max_seen.max(stable);
+        self.log.raise_stable(stable);
+        if self.log.max_seen > self.log.delivered && !self.log.frozen {
+            self.want_retransmit();
+        }
+    }
+
+    /// End of every input: acknowledge what this node delivered, announce a risen stable
+    /// mark to the members (sequencer), and report the safe point if it rose.
+    pub(super) fn advance_safety(&mut self) {
+        if matches!(self.phase, Phase::Operational) && self.log.delivered > self.log.last_ack {
+            self.send_ack();
+        }
+        self.announce_stable();
+        let ring = self.log.ring;
+        let safe = self.log.stable.min(self.log.delivered);
+        let (r, s) = self.safe_reported;
+        if safe > 0 && (r != ring || safe > s) {
+            self.safe_reported = (ring, safe);
+            self.out.push(Output::Safe { ring, seq: safe });
+        }
+    }
+
+    fn announce_stable(&mut self) {
+        let stable = self.log.stable;
+        if self.log.ring != self.ring {
+            return;
+        }
+        let Some(sq) = self.sequencer.as_mut() else {
+            return;
+        };
+        if stable <= sq.announced {
+            return;
+        }
+        sq.announced = stable;
+        let msg = Message::Stable {
+            ring: self.ring,
+            stable,
+        };
+        for m in self.members.clone() {
+            if m != self.p.me {
+                self.send(m, &msg);
+            }
         }
     }
 

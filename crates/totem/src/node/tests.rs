@@ -114,6 +114,9 @@ fn a_lone_node_installs_a_singleton_view_after_the_join_window() {
                 joined: vec![],
                 left: vec![]
             }),
+            // Its own Sync, ordered and delivered at once: with no other member it is safe
+            // as soon as it is delivered.
+            Output::Safe { ring, seq: 1 },
         ]
     );
     assert_eq!(t.status().ring.to_string(), "1.4");
@@ -168,6 +171,29 @@ fn two_nodes_form_one_view_and_deliver_in_the_same_order() {
     };
     assert_eq!(order(&got[0]).len(), 2);
     assert_eq!(order(&got[0]), order(&got[1]));
+    // Both messages become safe on both nodes, reported after the deliveries it covers.
+    for g in &got {
+        let last = g
+            .iter()
+            .rposition(|o| matches!(o, Output::Deliver(_)))
+            .unwrap();
+        let top = g
+            .iter()
+            .filter_map(|o| match o {
+                Output::Deliver(d) => Some(d.safe_at),
+                _ => None,
+            })
+            .max()
+            .unwrap();
+        let safe = g[last..]
+            .iter()
+            .filter_map(|o| match o {
+                Output::Safe { seq, .. } => Some(*seq),
+                _ => None,
+            })
+            .max();
+        assert!(safe >= Some(top), "{safe:?} < {top}");
+    }
 }
 
 #[test]

@@ -154,6 +154,10 @@ pub struct Delivery {
     pub sender: NodeId,
     pub sender_boot: u64,
     pub local_id: u64,
+    /// The seq of this view whose safety ([`Output::Safe`]) covers this delivery: `seq`,
+    /// or for a message that arrived before the view's sync barrier and was held until
+    /// then, the barrier's (a member acknowledges such a message before handing it on).
+    pub safe_at: u64,
     pub group: String,
     pub payload: Vec<u8>,
 }
@@ -205,6 +209,14 @@ pub enum Output {
     PersistRingSeq(u64),
     ViewInstalled(ViewChange),
     Deliver(Delivery),
+    /// Safe delivery (Corosync's "safe" guarantee): every member of view `ring`, this node
+    /// included, has delivered every message of that view up to `seq`. Reported when the
+    /// mark rises (after the deliveries it covers); a view may end before its last
+    /// messages become safe, and then none is reported for them.
+    Safe {
+        ring: RingId,
+        seq: u64,
+    },
     /// The members of a group this node joined: on every change, and again (changed or
     /// not) when a view's sync barrier completes, where all members agree on them.
     GroupChanged {
