@@ -36,7 +36,8 @@
 //!   change"). Results of cancelled calls are ignored.
 //! * [`Output::Exit`]: a graceful shutdown finished; stop the process.
 //! * [`Input::Request`] is answered by exactly one [`Output::Reply`] with the same client
-//!   (immediately for queries, after delivery and application for changes).
+//!   (immediately for queries and refusals; for changes once applied and *safe*, see
+//!   [`safe`]).
 //! * Status for tools: [`Node::totem`], [`Node::cib`], [`Node::dc_name`], [`Node::is_synced`].
 //!
 //! The simulator runs N nodes this way on a virtual clock; `harness.rs` (tests) is a small
@@ -47,8 +48,9 @@
 //! Every change is a [`cibops::CibOp`] broadcast in the group and applied by every replica
 //! in delivery order ([`cibops::apply`] is a pure function of the CIB and the message), so
 //! replicas accept and refuse the same operations. The node that sent a client's request
-//! answers it when the request is delivered back and applied ([`Output::PersistCib`] comes
-//! first). Group membership changes start a sync round ([`sync`]): the highest
+//! answers it when the request is delivered back, applied ([`Output::PersistCib`] comes
+//! first) and *safe* — delivered to every member of the view ([`safe`]): a change answered
+//! on its agreed delivery alone could die with a node or a view that was already cut off. Group membership changes start a sync round ([`sync`]): the highest
 //! `(admin_epoch, epoch, num_updates)` wins, ties to the lowest node id; the winner's CIB
 //! is broadcast in parts below totem's payload limit; each node then re-reports its own
 //! executor history into `status`. Operations delivered during a round wait for its end.
@@ -61,6 +63,7 @@ mod dc;
 mod local;
 mod node;
 pub mod outcome;
+pub mod safe;
 pub mod sync;
 pub mod time;
 pub mod types;

@@ -129,6 +129,7 @@ impl Node {
 
     fn exit(&mut self) {
         self.local.exited = true;
+        self.fail_unsafe_replies();
         self.out.push(crate::Output::Exit);
     }
 

@@ -70,6 +70,8 @@ pub struct Node {
     pub(crate) dc: Option<NodeId>,
     pub(crate) dc_state: dc::DcState,
     pub(crate) local: local::Local,
+    /// Client answers waiting for their change to be safe ([`crate::safe`]).
+    pub(crate) safe_replies: crate::safe::SafeReplies,
 }
 
 impl Node {
@@ -107,6 +109,7 @@ impl Node {
             dc: None,
             dc_state: dc::DcState::default(),
             local,
+            safe_replies: crate::safe::SafeReplies::default(),
         }
     }
 
@@ -218,9 +221,11 @@ impl Node {
         use tandem_totem::Output as T;
         match o {
             T::Deliver(d) if d.group == GROUP => self.on_deliver(d),
+            T::Safe { ring, seq } => self.on_safe(ring, seq),
             T::ViewInstalled(v) => {
                 self.prev_ring = self.ring;
                 self.ring = v.ring;
+                self.safe_view_changed(v.ring);
                 self.on_view(v.members.clone());
                 self.out.push(Output::Totem(T::ViewInstalled(v)));
             }
@@ -308,6 +313,7 @@ impl Node {
     }
 
     pub(crate) fn on_deliver(&mut self, d: Delivery) {
+        self.safe_delivering(d.ring, d.safe_at);
         let body = match self.reasm.take(d.sender, d.sender_boot, &d.payload) {
             Decoded::Body(b) => b,
             Decoded::Incomplete => return,
@@ -501,7 +507,7 @@ impl Node {
                 (_, Response::Committed { .. }) => Response::Done,
                 (_, r) => r,
             };
-            self.out.push(Output::Reply { client, resp });
+            self.reply_when_safe(client, resp);
         }
         self.check_shutdown_done();
     }

@@ -52,6 +52,8 @@ pub struct Sync {
     /// The boot of each member, from its `SyncVersion` (complete once the round is done).
     pub(crate) boots: BTreeMap<NodeId, u64>,
     winner: Option<NodeId>,
+    /// The winner's CIB has the same content as ours had at the round's start.
+    kept_mine: bool,
     done: bool,
     /// Rounds completed since this node started.
     pub(crate) completed: u64,
@@ -91,6 +93,7 @@ impl Node {
         self.sync.versions.clear();
         self.sync.boots.clear();
         self.sync.winner = None;
+        self.sync.kept_mine = false;
         self.sync.done = false;
         let body = Body::SyncVersion {
             round,
@@ -136,6 +139,11 @@ impl Node {
             .map(|(id, v)| (id, v.clone()))
             .expect("a round has members");
         self.sync.winner = Some(winner);
+        self.sync.kept_mine = self
+            .sync
+            .versions
+            .get(&self.me)
+            .is_some_and(|(_, d)| *d == wd);
         let all_same = self.sync.versions.values().all(|(_, d)| *d == wd);
         if all_same {
             self.log(
@@ -269,6 +277,7 @@ impl Node {
         }
         self.forget_earlier_lives();
         self.choose_dc();
+        self.safe_round_finished(self.sync.kept_mine);
         // Always re-reported: a report broadcast after an earlier round may have been
         // dropped by a round that started before it was delivered. Unchanged, it changes
         // nothing.
