@@ -98,8 +98,7 @@ fn run_cluster(seeds: &[u64], start: u64, broken: tandem_sim::cluster::Broken) -
         total.fenced += s.fenced;
         total.crashes += s.crashes;
         total.transitions += s.transitions;
-        total.acks_in_dying_views += s.acks_in_dying_views;
-        total.dying_view_acks_lost += s.dying_view_acks_lost;
+        total.uncertain += s.uncertain;
         if !o.violations.is_empty() {
             failed += 1;
             let sc = &o.scenario;
@@ -128,7 +127,7 @@ fn run_cluster(seeds: &[u64], start: u64, broken: tandem_sim::cluster::Broken) -
         }
     }
     println!(
-        "{} whole-node seeds from {start}: {} passed, {failed} failed; {} commits acknowledged ({} refused), {} attribute updates acknowledged ({} refused), {} transitions, {} operations ({} failed starts, {} resource deaths), {} fencings, {} crashes; {} acknowledgements in views that did not last, {} of them lost; {:.1} s",
+        "{} whole-node seeds from {start}: {} passed, {failed} failed; {} commits acknowledged ({} refused), {} attribute updates acknowledged ({} refused), {} transitions, {} operations ({} failed starts, {} resource deaths), {} fencings, {} crashes; {} changes answered \"may or may not be in effect\" (view ended before they were safe, another CIB won); {:.1} s",
         seeds.len(),
         seeds.len() as u64 - failed,
         total.commits_acked,
@@ -141,8 +140,7 @@ fn run_cluster(seeds: &[u64], start: u64, broken: tandem_sim::cluster::Broken) -
         total.rsc_deaths,
         total.fenced,
         total.crashes,
-        total.acks_in_dying_views,
-        total.dying_view_acks_lost,
+        total.uncertain,
         t0.elapsed().as_secs_f64()
     );
     failed

@@ -61,11 +61,9 @@ pub struct Stats {
     pub fenced: u64,
     pub crashes: u64,
     pub transitions: u64,
-    /// Acknowledgements given in a view that did not last: the answering node was cut off
-    /// or crashed before it reached a quorate successor view (see `acked_kept`).
-    pub acks_in_dying_views: u64,
-    /// Of those, how many the final CIB does not hold.
-    pub dying_view_acks_lost: u64,
+    /// Changes answered as possibly not in effect: their view ended before they were safe
+    /// and the sync that followed agreed on another CIB (counted among the refused).
+    pub uncertain: u64,
 }
 
 #[derive(Debug, Clone, Default)]

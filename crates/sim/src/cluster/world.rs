@@ -695,6 +695,10 @@ impl World {
             (Change::Attr { .. }, false) => s.attrs_refused += 1,
         }
         if !ok {
+            if matches!(&resp, Response::Error { message } if message == tandem_node::safe::UNCERTAIN)
+            {
+                s.uncertain += 1;
+            }
             self.trace(|| format!("client {client} refused: {resp:?}"));
             return;
         }

@@ -1,21 +1,18 @@
 //! Invariant 3: an acknowledged CIB change is never lost while a quorate partition
 //! persists.
 //!
-//! A change acknowledged to a client by node X in ring R is *kept by a persisting quorate
-//! partition* once X, still in the same boot, has finished the CIB sync of a later quorate
-//! ring: totem's virtual synchrony then guarantees every member that came along from R
-//! delivered the change too. From then on every node in a quorate partition must hold it:
-//! checked whenever such a node has finished the CIB sync of a ring later than R (members of
-//! R itself may still be delivering it), and on every node at the end of the run.
+//! The node layer answers a change only once it is *safe* — every member of the view
+//! delivered (applied and persisted) it — so a change acknowledged by node X in a quorate
+//! ring R is held by every member of R at that moment, whatever happens to X or to R next.
+//! From then on every node in a quorate partition that has finished the CIB sync of ring R
+//! or a later one must hold it: checked whenever such a node's CIB version or ring changes,
+//! and on every node at the end of the run. A node still in an earlier ring may not have
+//! seen R yet and is not checked.
 //!
-//! Exempt, and counted in the summary instead ([`Stats::acks_in_dying_views`]): a change
-//! acknowledged in a view that did not last — X crashed, or its next view had no quorum,
-//! before it reached a later quorate ring. Totem delivers in agreed order (a sender may
-//! deliver its own message before anyone else received it), so a node that is already cut
-//! off can acknowledge a change nobody else will ever see; only a "safe" delivery (all
-//! members received it) would close that window. Also exempt: changes acknowledged before a
-//! moment when no node at all was in a quorate partition, and transient attributes of a node
-//! that went down since (a node's transient attributes die with it, as in Pacemaker).
+//! Exempt: changes acknowledged while X had no quorum (a partition without quorum may lose
+//! the next sync), changes acknowledged before a moment when no node at all was in a
+//! quorate partition, and transient attributes of a node that went down since (a node's
+//! transient attributes die with it, as in Pacemaker).
 //!
 //! Lost configuration changes are reported as `acked_kept`, lost transient attributes as
 //! `acked_attr_kept`.
@@ -28,31 +25,17 @@ use tandem_totem::wire::RingId;
 use tandem_totem::{NodeId, Time};
 use tandem_xml::Document;
 
-use super::{Checker, History, Live, Moment, Stats, Violation, at_ms};
+use super::{Checker, History, Live, Moment, Violation, at_ms};
 use crate::cluster::history::{Ack, Change};
-
-/// Where an acknowledgement stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Fate {
-    /// The answering node has not reached a later ring yet.
-    Open,
-    /// It reached a later quorate ring: the change must be kept.
-    Persisting,
-    /// Its view did not last (see the module documentation).
-    Dying,
-}
 
 #[derive(Default)]
 pub struct AckedKept {
     /// The last moment no live node was in a quorate partition.
     gap_at: Time,
-    fates: Vec<Fate>,
     /// Per node: (boot, version, ring) when last checked.
     checked: BTreeMap<NodeId, (u32, Version, RingId)>,
     /// Acknowledgements already reported lost.
     reported: BTreeSet<usize>,
-    dying: u64,
-    dying_lost: u64,
 }
 
 fn markers(doc: &Document) -> BTreeSet<String> {
@@ -95,37 +78,6 @@ fn target_alive(ack: &Ack, m: &Moment<'_>) -> bool {
 }
 
 impl AckedKept {
-    /// Settles the fate of open acknowledgements.
-    fn update_fates(&mut self, m: &Moment<'_>, h: &History) {
-        self.fates.resize(h.acks.len(), Fate::Open);
-        for (k, ack) in h.acks.iter().enumerate() {
-            if self.fates[k] != Fate::Open {
-                continue;
-            }
-            if !ack.quorate || ack.at <= self.gap_at {
-                self.fates[k] = Fate::Dying;
-                self.dying += u64::from(ack.quorate);
-                continue;
-            }
-            let x = m.nodes.iter().find(|l| l.id == ack.node);
-            self.fates[k] = match x {
-                Some(l) if l.boot != ack.boot => Fate::Dying,
-                None => Fate::Dying,
-                Some(l) if l.synced() && l.node.totem().status().ring.seq > ack.ring.seq => {
-                    if l.quorate() {
-                        Fate::Persisting
-                    } else {
-                        Fate::Dying
-                    }
-                }
-                Some(_) => Fate::Open,
-            };
-            if self.fates[k] == Fate::Dying {
-                self.dying += 1;
-            }
-        }
-    }
-
     fn check_node(
         &mut self,
         l: &Live<'_>,
@@ -138,9 +90,9 @@ impl AckedKept {
         let doc = l.node.cib().document();
         let mut marks = None;
         for (k, ack) in h.acks.iter().enumerate() {
-            if self.fates[k] != Fate::Persisting
+            if !ack.quorate
                 || self.reported.contains(&k)
-                || (!end && ring.seq <= ack.ring.seq)
+                || (!end && ring.seq < ack.ring.seq)
                 || ack.at <= self.gap_at
                 || !target_alive(ack, m)
                 || kept(ack, doc, &mut marks)
@@ -175,7 +127,6 @@ impl Checker for AckedKept {
         if !m.nodes.iter().any(Live::quorate) {
             self.gap_at = m.now;
         }
-        self.update_fates(m, h);
         for l in &m.nodes {
             if !l.quorate() || !l.synced() {
                 continue;
@@ -193,25 +144,5 @@ impl Checker for AckedKept {
         for l in &m.nodes {
             self.check_node(l, m, h, true, out);
         }
-        if let Some(l) = m.nodes.first() {
-            let doc = l.node.cib().document();
-            let mut marks = None;
-            self.dying_lost = h
-                .acks
-                .iter()
-                .zip(&self.fates)
-                .filter(|(a, f)| {
-                    **f == Fate::Dying
-                        && a.quorate
-                        && target_alive(a, m)
-                        && !kept(a, doc, &mut marks)
-                })
-                .count() as u64;
-        }
-    }
-
-    fn stats(&self, s: &mut Stats) {
-        s.acks_in_dying_views += self.dying;
-        s.dying_view_acks_lost += self.dying_lost;
     }
 }
