@@ -89,3 +89,22 @@ fn a_change_whose_view_ended_first_is_answered_in_the_next_one() {
         assert_eq!(attr_on(&h, id, "n2").as_deref(), Some("kept"), "n{id}");
     }
 }
+
+#[test]
+fn safety_costs_one_round_trip_to_the_sequencer() {
+    use crate::harness::LATENCY_US;
+    let mut h = started(3);
+    // On the sequencer: ordered and delivered at once (the agreed answer came at +0); safe
+    // once both members acknowledged: data out, acknowledgement back.
+    let t0 = h.now;
+    let c = h.request(1, set_attr("n1", "x"));
+    assert!(h.run_until(1_000, |h| h.replies.contains_key(&c)));
+    assert_eq!(h.now - t0, 2 * LATENCY_US);
+    // Elsewhere: submission to the sequencer and data back (the agreed answer came at
+    // +2 hops), then the acknowledgements and the sequencer's stable announcement.
+    h.run_ms(100);
+    let t0 = h.now;
+    let c = h.request(3, set_attr("n3", "y"));
+    assert!(h.run_until(1_000, |h| h.replies.contains_key(&c)));
+    assert_eq!(h.now - t0, 4 * LATENCY_US);
+}
