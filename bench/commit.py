@@ -4,7 +4,7 @@ as clients see it: the time from writing the request on a daemon's IPC socket to
 its answer, which the daemon gives once the change was delivered, applied, persisted and
 is safe (every member has it).
 
-  bench/commit.py [--count N] [--tandem PATH] [--token MS]
+  bench/commit.py [--count N] [--tandem PATH] [--token MS (default: none, Tandem's)]
 
 Per node (node1 is the ring's representative, which orders messages; the others send
 their changes to it first), N of each:
@@ -94,7 +94,8 @@ def main():
     p = argparse.ArgumentParser()
     p.add_argument("--count", type=int, default=100)
     p.add_argument("--tandem", default=os.path.join(HERE, "..", "target", "release", "tandem"))
-    p.add_argument("--token", type=int, default=1000)
+    p.add_argument("--token", type=int, default=0,
+                   help="token in corosync.conf (ms); 0 (default): Tandem's default")
     a = p.parse_args()
     c = bench_node.Cluster(a.tandem, 3, a.token, 10)
     try:
