@@ -144,6 +144,17 @@ pub enum CibOp {
 }
 
 impl CibOp {
+    /// Whether transient attributes may change.
+    pub fn touches_attrs(&self) -> bool {
+        matches!(
+            self,
+            CibOp::Attrs { .. }
+                | CibOp::Record { .. }
+                | CibOp::Cleanup { .. }
+                | CibOp::Fenced { .. }
+        )
+    }
+
     /// Whether the configuration (not just `status`) may change.
     pub fn touches_config(&self) -> bool {
         matches!(
@@ -403,6 +414,97 @@ fn history(doc: &mut Document, id: &str, uname: &str, lrm: Option<&str>) -> Resu
     };
     doc.append_child(ns, lrm_el);
     Ok(())
+}
+
+/// One transient attribute as a member re-asserts it at a sync round: `node_state` id,
+/// uname, name, value and boot tag ([`BOOT_ATTR`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AttrEntry {
+    pub id: String,
+    pub uname: String,
+    pub name: String,
+    pub value: String,
+    pub boot: Option<String>,
+}
+
+/// Every transient attribute of `doc`.
+pub fn transient_table(doc: &Document) -> Vec<AttrEntry> {
+    let Some(st) = doc.child_named(root(doc), "status") else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for ns in doc.children_named(st, "node_state") {
+        let (Some(id), Some(uname)) = (doc.attr(ns, "id"), doc.attr(ns, "uname")) else {
+            continue;
+        };
+        for ia in doc
+            .children_named(ns, "transient_attributes")
+            .flat_map(|ta| doc.children_named(ta, "instance_attributes"))
+        {
+            for nv in doc.children_named(ia, "nvpair") {
+                let (Some(name), Some(value)) = (doc.attr(nv, "name"), doc.attr(nv, "value"))
+                else {
+                    continue;
+                };
+                out.push(AttrEntry {
+                    id: id.to_string(),
+                    uname: uname.to_string(),
+                    name: name.to_string(),
+                    value: value.to_string(),
+                    boot: doc.attr(nv, BOOT_ATTR).map(str::to_string),
+                });
+            }
+        }
+    }
+    out
+}
+
+/// The (`node_state` id, name) of every transient attribute of `doc`.
+pub fn transient_keys(doc: &Document) -> std::collections::BTreeSet<(String, String)> {
+    transient_table(doc)
+        .into_iter()
+        .map(|e| (e.id, e.name))
+        .collect()
+}
+
+/// Pacemaker's attrd re-writes its values after an election; the equivalent at the end of
+/// a sync round: the winning CIB keeps every value it has (the partition that had quorum
+/// last wins conflicts), and gains each attribute it lacks that a member holds, unless some
+/// member saw it deleted (`deleted`); among members holding it, the lowest node id's value.
+/// Every member applies this to the same CIB with the same tables. Whether anything changed.
+pub fn reassert_attrs(
+    doc: &mut Document,
+    tables: &BTreeMap<NodeId, Vec<AttrEntry>>,
+    deleted: &std::collections::BTreeSet<(String, String)>,
+) -> bool {
+    let mut have = transient_keys(doc);
+    let mut changed = false;
+    for entry in tables.values().flatten() {
+        let key = (entry.id.clone(), entry.name.clone());
+        if have.contains(&key) || deleted.contains(&key) {
+            continue;
+        }
+        set_attrs(
+            doc,
+            &entry.id,
+            &entry.uname,
+            &[(entry.name.clone(), Some(entry.value.clone()))],
+            None,
+        );
+        if let Some(b) = &entry.boot
+            && let Some(nv) = find_node_state(doc, &entry.id)
+                .and_then(|ns| doc.descend(ns, &["transient_attributes", "instance_attributes"]))
+                .and_then(|ia| {
+                    doc.children_named(ia, "nvpair")
+                        .find(|&n| doc.attr(n, "name") == Some(entry.name.as_str()))
+                })
+        {
+            doc.set_attr(nv, BOOT_ATTR, b);
+        }
+        have.insert(key);
+        changed = true;
+    }
+    changed
 }
 
 /// At the end of a sync round, for each member (`boots`: its boot): removes its transient

@@ -65,6 +65,10 @@ pub struct Node {
     pub(crate) next_req: u64,
     /// Requests of local clients in flight, by operation number.
     pub(crate) waiting: BTreeMap<u64, ClientId>,
+    /// Transient attributes (`node_state` id, name) this node saw deleted since the last
+    /// round with every node present: a member holding an older copy does not bring them
+    /// back at a merge ([`crate::cibops::reassert_attrs`]).
+    pub(crate) attr_deleted: std::collections::BTreeSet<(String, String)>,
     /// Number of our last operation delivered back to us.
     own_delivered: u64,
     pub(crate) dc: Option<NodeId>,
@@ -105,6 +109,7 @@ impl Node {
             resend: Vec::new(),
             next_req: 1,
             waiting: BTreeMap::new(),
+            attr_deleted: Default::default(),
             own_delivered: 0,
             dc: None,
             dc_state: dc::DcState::default(),
@@ -340,8 +345,17 @@ impl Node {
                 digest,
                 quorate_seq,
                 came_from,
+                attrs,
+                deleted,
             } => {
                 self.dc_member_came_from(d.sender, &round, came_from);
+                if self.sync.is_round(&round)
+                    && !self.sync.is_done()
+                    && round.members.contains(&d.sender)
+                {
+                    self.sync.attr_tables.insert(d.sender, attrs);
+                    self.sync.attr_deleted.extend(deleted);
+                }
                 self.on_sync_version(
                     d.sender,
                     d.sender_boot,
@@ -473,6 +487,9 @@ impl Node {
             Ok(new) => {
                 let changed = new.version != before
                     || new.document().digest() != self.cib.document().digest();
+                if changed && op.touches_attrs() {
+                    self.note_attr_changes(&new);
+                }
                 self.cib = new;
                 if changed {
                     self.out
@@ -510,6 +527,18 @@ impl Node {
             self.reply_when_safe(client, resp);
         }
         self.check_shutdown_done();
+    }
+
+    /// Keeps [`Node::attr_deleted`] in step with an applied change.
+    fn note_attr_changes(&mut self, new: &Cib) {
+        let before = cibops::transient_keys(self.cib.document());
+        let after = cibops::transient_keys(new.document());
+        for k in before.difference(&after) {
+            self.attr_deleted.insert(k.clone());
+        }
+        for k in after.difference(&before) {
+            self.attr_deleted.remove(k);
+        }
     }
 
     fn on_request(&mut self, client: ClientId, req: Request) {

@@ -19,9 +19,14 @@
 //!    when its CIB loses;
 //! 3. if every digest equals the winner's, the round is over; otherwise the winner
 //!    broadcasts its CIB (`SyncCib`, in parts if large) and everyone adopts it on delivery;
-//! 4. every member removes the members' transient attributes of an earlier life (set for
-//!    another boot of theirs, see [`crate::cibops::forget_earlier_lives`]) — the same change
-//!    at the same point of the order everywhere, so nothing is broadcast for it; each node
+//! 4. every member re-asserts the transient attributes the members hold and the round's CIB
+//!    lacks (as Pacemaker's attrd re-writes its values after an election: the winning CIB
+//!    keeps its values, a value some member saw deleted stays deleted, see
+//!    [`crate::cibops::reassert_attrs`]), then removes the members' transient attributes of
+//!    an earlier life (set for another boot of theirs, see
+//!    [`crate::cibops::forget_earlier_lives`]) — the same change at the same point of the
+//!    order everywhere (every member's `SyncVersion` carries its attributes), so nothing is
+//!    broadcast for it; each node
 //!    then re-reports its own executor history, and the operations held during the round
 //!    are applied in delivery order (an attribute set for a restarted node while it was
 //!    joining is applied after the clean-up, so it is kept).
@@ -30,13 +35,13 @@
 //! applies the same operations to the same CIB afterwards. A new round drops what the old
 //! one held (see [`Node::drop_held`](crate::Node)).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use tandem_cib::Cib;
 use tandem_totem::{Level, NodeId};
 
 use crate::Node;
-use crate::cibops::CibOp;
+use crate::cibops::{AttrEntry, CibOp};
 use crate::wire::{Body, Round};
 
 type Triple = (u64, u64, u64);
@@ -51,6 +56,10 @@ pub struct Sync {
     versions: BTreeMap<NodeId, (Rank, String)>,
     /// The boot of each member, from its `SyncVersion` (complete once the round is done).
     pub(crate) boots: BTreeMap<NodeId, u64>,
+    /// Each member's transient attributes and the ones they saw deleted, from their
+    /// `SyncVersion`s (re-asserted at the end of the round).
+    pub(crate) attr_tables: BTreeMap<NodeId, Vec<AttrEntry>>,
+    pub(crate) attr_deleted: BTreeSet<(String, String)>,
     winner: Option<NodeId>,
     /// The winner's CIB has the same content as ours had at the round's start.
     kept_mine: bool,
@@ -92,15 +101,26 @@ impl Node {
         self.sync.round = Some(round.clone());
         self.sync.versions.clear();
         self.sync.boots.clear();
+        self.sync.attr_tables.clear();
+        self.sync.attr_deleted.clear();
         self.sync.winner = None;
         self.sync.kept_mine = false;
         self.sync.done = false;
+        // A node that has not completed a round since it started has no attribute memory
+        // (its CIB from disk may hold values deleted since): it re-asserts nothing.
+        let attrs = if self.sync.completed > 0 {
+            crate::cibops::transient_table(self.cib.document())
+        } else {
+            Vec::new()
+        };
         let body = Body::SyncVersion {
             round,
             version: triple(&self.cib),
             digest: self.cib.document().digest(),
             quorate_seq: self.sync.quorate_seq,
             came_from: self.prev_ring,
+            attrs,
+            deleted: self.attr_deleted.iter().cloned().collect(),
         };
         self.broadcast(&body, None);
     }
@@ -275,7 +295,11 @@ impl Node {
         if self.quorate {
             self.sync.quorate_seq = self.ring.seq;
         }
-        self.forget_earlier_lives();
+        self.settle_attributes();
+        if self.names.keys().all(|id| self.members.contains(id)) {
+            // Every node is here: no stale copy of a deleted attribute is left to return.
+            self.attr_deleted.clear();
+        }
         self.choose_dc();
         self.safe_round_finished(self.sync.kept_mine);
         // Always re-reported: a report broadcast after an earlier round may have been
@@ -299,11 +323,17 @@ impl Node {
         self.shutdown_after_round();
     }
 
-    /// Removes the members' transient attributes of earlier boots (see the module
-    /// documentation, step 4).
-    fn forget_earlier_lives(&mut self) {
+    /// Re-asserts the members' transient attributes the round's CIB lacks, then removes
+    /// those of the members' earlier boots (see the module documentation, step 4).
+    fn settle_attributes(&mut self) {
         let mut doc = self.cib.document().clone();
-        if !crate::cibops::forget_earlier_lives(&mut doc, &self.sync.boots) {
+        let added = crate::cibops::reassert_attrs(
+            &mut doc,
+            &self.sync.attr_tables,
+            &self.sync.attr_deleted,
+        );
+        let forgot = crate::cibops::forget_earlier_lives(&mut doc, &self.sync.boots);
+        if !added && !forgot {
             return;
         }
         match self.cib.successor(doc.compacted()) {

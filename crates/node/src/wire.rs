@@ -108,6 +108,11 @@ pub enum Body {
         quorate_seq: u64,
         /// The ring of the sender's previous view (where it comes from).
         came_from: tandem_totem::wire::RingId,
+        /// The sender's transient attributes, to be re-asserted where the winning CIB
+        /// lacks them (empty until the sender completed a round in this boot).
+        attrs: Vec<crate::cibops::AttrEntry>,
+        /// Transient attributes the sender saw deleted (see `Node::attr_deleted`).
+        deleted: Vec<(String, String)>,
     },
     /// The round's winner sends its CIB.
     SyncCib { round: Round, xml: String },

@@ -442,6 +442,66 @@ fn after_a_partition_heals_the_newer_side_wins_everywhere() {
         assert!(cib.config.find_resource("major").is_some(), "node {id}");
         assert_eq!(cib.root_attr("have-quorum"), Some("1"));
         assert_eq!(h.node(id).dc_name().as_deref(), Some("n1"));
+        // The losing side's attribute is re-asserted into the winning CIB.
+        assert_eq!(
+            transient_attr(cib.document(), "n3", "minor").as_deref(),
+            Some("1"),
+            "node {id}"
+        );
+    }
+}
+
+/// At a merge the winning CIB keeps its values, gains the ones only the other side has,
+/// and an attribute deleted on one side while the other still held it stays deleted.
+#[test]
+fn a_merge_reasserts_attributes_and_keeps_deletions() {
+    let mut h = started(3);
+    set_attr(&mut h, 1, "n2", "doomed");
+    set_attr(&mut h, 1, "n2", "both");
+    h.run_ms(500);
+    h.side.insert(3, 1);
+    assert!(h.run_until(30_000, |h| h.node(1).members == vec![1, 2]
+        && h.node(3).members == vec![3]
+        && h.node(1).is_synced()
+        && h.node(3).is_synced()));
+    h.run_ms(1_000);
+    let r = h.call(
+        1,
+        Request::AttrUpdate {
+            node: "n2".into(),
+            name: "doomed".into(),
+            value: None,
+        },
+    );
+    assert_eq!(r, Response::Done);
+    set_attr(&mut h, 3, "n1", "minority");
+    let r = h.call(
+        3,
+        Request::AttrUpdate {
+            node: "n2".into(),
+            name: "both".into(),
+            value: Some("minority-value".into()),
+        },
+    );
+    assert_eq!(r, Response::Done);
+    h.side.clear();
+    assert!(h.run_until(60_000, |h| h.converged() && h.node(1).members.len() == 3));
+    h.run_ms(2_000);
+    assert!(h.converged());
+    for id in 1..=3 {
+        let doc = h.node(id).cib().document();
+        assert_eq!(transient_attr(doc, "n2", "doomed"), None, "node {id}");
+        assert_eq!(
+            transient_attr(doc, "n1", "minority").as_deref(),
+            Some("1"),
+            "node {id}"
+        );
+        // Both sides hold it: the side that had quorum last wins.
+        assert_eq!(
+            transient_attr(doc, "n2", "both").as_deref(),
+            Some("1"),
+            "node {id}"
+        );
     }
 }
 

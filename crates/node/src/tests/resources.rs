@@ -308,6 +308,8 @@ fn actions_in_flight_on_a_member_that_was_apart_are_lost() {
             rep: member,
             seq: n.ring.seq + 1,
         },
+        attrs: Vec::new(),
+        deleted: Vec::new(),
     };
     n.out.clear();
     for payload in wire::encode(&body, 1) {
