@@ -17,6 +17,10 @@ pub const MAX_NODES: usize = 16;
 /// not miss tokens and fake failures (`crates/cli/tests/cluster.rs` uses the same value).
 pub const DEFAULT_TOKEN_MS: u32 = 1000;
 
+/// A `token_ms` of 0 writes no `token` line: the daemons run with Tandem's default timing
+/// (`tandem_totem::config::timing`), as `bench/failover` measures it.
+pub const TANDEM_DEFAULT_TOKEN: u32 = 0;
+
 /// The first UDP port tried for `tandem sandbox` (Corosync's 5405 + 10000, so a real
 /// cluster on this machine is not disturbed).
 pub const SANDBOX_PORT: u16 = 15405;
@@ -46,7 +50,7 @@ pub fn corosync_conf(cluster_name: &str, nodes: usize, port: u16, token_ms: u32)
 /// corosync.conf for one node per entry of `addrs`, each entry holding the node's address
 /// on link 0, 1, ... (every node has the same number of links): one `interface` section
 /// per link, `ringK_addr` per node, all on UDP `port`. Two nodes get `two_node: 1`, as in
-/// [`corosync_conf`].
+/// [`corosync_conf`]. A `token_ms` of [`TANDEM_DEFAULT_TOKEN`] writes no `token` line.
 pub fn corosync_conf_links(
     cluster_name: &str,
     addrs: &[Vec<Ipv4Addr>],
@@ -58,9 +62,13 @@ pub fn corosync_conf_links(
     s.push_str("# Written by tandem-testkit for a cluster of daemons on one machine.\n");
     s.push_str("totem {\n    version: 2\n");
     s.push_str(&format!("    cluster_name: {cluster_name}\n"));
-    s.push_str(&format!(
-        "    # Corosync's default is 3000 ms; on one machine a shorter token notices a dead\n    # node sooner without risking false failures on a busy machine.\n    token: {token_ms}\n"
-    ));
+    if token_ms == TANDEM_DEFAULT_TOKEN {
+        s.push_str("    # No token: Tandem's default timing (800 ms).\n");
+    } else {
+        s.push_str(&format!(
+            "    # Corosync's default is 3000 ms; on one machine a shorter token notices a dead\n    # node sooner without risking false failures on a busy machine.\n    token: {token_ms}\n"
+        ));
+    }
     for link in 0..links {
         s.push_str(&format!(
             "    interface {{\n        linknumber: {link}\n        mcastport: {port}\n    }}\n"
@@ -83,7 +91,8 @@ pub fn corosync_conf_links(
             node_name(i)
         ));
     }
-    s.push_str("}\nlogging {\n    to_stderr: yes\n}\n");
+    // Millisecond times: a test's or benchmark's log shows where the time went.
+    s.push_str("}\nlogging {\n    to_stderr: yes\n    timestamp: hires\n}\n");
     s
 }
 
@@ -136,6 +145,21 @@ mod tests {
         parsed.check_runnable().unwrap();
         let three = corosync_conf("demo", 3, 15405, 1000);
         assert!(!three.contains("two_node"));
+    }
+
+    #[test]
+    fn token_zero_leaves_tandems_default() {
+        let c = corosync_conf("demo", 3, 15405, TANDEM_DEFAULT_TOKEN);
+        assert!(!c.contains("token:"), "{c}");
+        let parsed = tandem_totem::config::ClusterConfig::from_text("test", &c).unwrap();
+        let t = parsed.timing();
+        assert!(t.tandem_default_token);
+        assert_eq!(t.token_ms, tandem_totem::config::TANDEM_DEFAULT_TOKEN_MS);
+        let explicit = corosync_conf("demo", 3, 15405, 1000);
+        let t = tandem_totem::config::ClusterConfig::from_text("test", &explicit)
+            .unwrap()
+            .timing();
+        assert_eq!(t.token_ms, 1650);
     }
 
     #[test]
