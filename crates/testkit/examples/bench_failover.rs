@@ -130,34 +130,43 @@ fn main() -> anyhow::Result<()> {
         bail!("cannot run: {why}");
     }
     let wants = |e: &str| a.only.iter().any(|o| o == e);
-    let timed = [
+    let timed_names = [
         "kill", "isolate", "vipdel10", "vipdel1", "standby", "start", "idle",
     ];
-    if timed.iter().any(|e| wants(e)) {
+    if timed_names.iter().any(|e| wants(e)) {
         let mut c = cluster(&a.tandem, "bench")?;
-        let p = fast_prober(&c)?;
-        for (name, exp) in [
-            ("kill", Exp::Kill),
-            ("isolate", Exp::Isolate),
-            ("vipdel10", Exp::VipDel(10)),
-            ("vipdel1", Exp::VipDel(1)),
-            ("standby", Exp::Standby),
-        ] {
-            if wants(name) {
-                trials(&mut c, &p, name, exp, a.trials)?;
-            }
-        }
-        if wants("start") {
-            starts(&mut c, &p, a.starts)?;
-        }
-        drop(p);
-        if wants("idle") {
-            idle(&mut c, a.idle)?;
-        }
+        let r = timed(&mut c, &a);
+        // The logs are kept whether the experiments succeeded or not.
         save_logs(&c, a.logs.as_deref(), "bench")?;
+        r?;
     }
     if wants("soak") {
         soak(&a.tandem, a.soak, a.logs.as_deref())?;
+    }
+    Ok(())
+}
+
+/// The experiments on one cluster, in order.
+fn timed(c: &mut NetnsCluster, a: &Args) -> anyhow::Result<()> {
+    let wants = |e: &str| a.only.iter().any(|o| o == e);
+    let p = fast_prober(c)?;
+    for (name, exp) in [
+        ("kill", Exp::Kill),
+        ("isolate", Exp::Isolate),
+        ("vipdel10", Exp::VipDel(10)),
+        ("vipdel1", Exp::VipDel(1)),
+        ("standby", Exp::Standby),
+    ] {
+        if wants(name) {
+            trials(c, &p, name, exp, a.trials)?;
+        }
+    }
+    if wants("start") {
+        starts(c, &p, a.starts)?;
+    }
+    drop(p);
+    if wants("idle") {
+        idle(c, a.idle)?;
     }
     Ok(())
 }
