@@ -63,7 +63,7 @@ pub fn corosync_conf_links(
     s.push_str("totem {\n    version: 2\n");
     s.push_str(&format!("    cluster_name: {cluster_name}\n"));
     if token_ms == TANDEM_DEFAULT_TOKEN {
-        s.push_str("    # No token: Tandem's default timing (800 ms).\n");
+        s.push_str("    # No token line: Tandem's default timing (800 ms).\n");
     } else {
         s.push_str(&format!(
             "    # Corosync's default is 3000 ms; on one machine a shorter token notices a dead\n    # node sooner without risking false failures on a busy machine.\n    token: {token_ms}\n"
@@ -150,7 +150,7 @@ mod tests {
     #[test]
     fn token_zero_leaves_tandems_default() {
         let c = corosync_conf("demo", 3, 15405, TANDEM_DEFAULT_TOKEN);
-        assert!(!c.contains("token:"), "{c}");
+        assert!(!c.contains("\n    token:"), "{c}");
         let parsed = tandem_totem::config::ClusterConfig::from_text("test", &c).unwrap();
         let t = parsed.timing();
         assert!(t.tandem_default_token);
