@@ -91,21 +91,23 @@ impl Node {
         self.request_schedule("the cluster membership changed");
     }
 
-    /// A member's sync message names the ring it comes from. A member of our previous view
-    /// that comes from another ring was apart from us in between (cut off and back within
-    /// one of our view changes, so it is neither in `departed` nor joining): it missed what
-    /// was sent in our previous ring after it left, the DC's operation requests among them,
-    /// so what the DC had in flight there is lost, as for a node that left (simulator seed
-    /// 1391: the transition waited out a start's timeout plus cluster-delay).
+    /// A member's sync message says where it has been since it was last synced (the ring
+    /// of its last completed round and every ring installed since). A member of our last
+    /// completed round whose path differs from ours was apart from us in between — cut off
+    /// and back within our view changes, possibly across rounds that never completed — so
+    /// it may have missed what was sent in that ring after it left, the DC's operation
+    /// requests among them: what the DC had in flight there is lost, as for a node that
+    /// left (simulator seeds 1391, 5020: the transition waited out a start's timeout plus
+    /// cluster-delay).
     pub(crate) fn dc_member_came_from(
         &mut self,
         member: NodeId,
         round: &crate::wire::Round,
-        came_from: tandem_totem::wire::RingId,
+        came_from: &[tandem_totem::wire::RingId],
     ) {
         if member == self.me
-            || came_from == self.prev_ring
-            || !self.prev_members.contains(&member)
+            || came_from == self.path.as_slice()
+            || !self.synced_members.contains(&member)
             || !self.sync.is_round(round)
         {
             return;

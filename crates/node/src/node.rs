@@ -49,9 +49,10 @@ pub struct Node {
     reasm: Reassembler,
     next_msg_id: u64,
     pub(crate) ring: tandem_totem::wire::RingId,
-    /// The ring of the previous view and its members.
-    pub(crate) prev_ring: tandem_totem::wire::RingId,
-    pub(crate) prev_members: Vec<NodeId>,
+    /// The rings installed since the last completed sync round, that round's ring first
+    /// (where this node has been since it was last synced), and that round's members.
+    pub(crate) path: Vec<tandem_totem::wire::RingId>,
+    pub(crate) synced_members: Vec<NodeId>,
     pub(crate) members: Vec<NodeId>,
     pub(crate) quorate: bool,
     pub(crate) sync: Sync,
@@ -100,8 +101,8 @@ impl Node {
             reasm: Reassembler::default(),
             next_msg_id: 1,
             ring: tandem_totem::wire::RingId { rep: me, seq: 0 },
-            prev_ring: tandem_totem::wire::RingId { rep: me, seq: 0 },
-            prev_members: Vec::new(),
+            path: Vec::new(),
+            synced_members: Vec::new(),
             members: Vec::new(),
             quorate: false,
             sync: Sync::default(),
@@ -228,8 +229,8 @@ impl Node {
             T::Deliver(d) if d.group == GROUP => self.on_deliver(d),
             T::Safe { ring, seq } => self.on_safe(ring, seq),
             T::ViewInstalled(v) => {
-                self.prev_ring = self.ring;
                 self.ring = v.ring;
+                self.path.push(v.ring);
                 self.safe_view_changed(v.ring);
                 self.on_view(v.members.clone());
                 self.out.push(Output::Totem(T::ViewInstalled(v)));
@@ -348,7 +349,7 @@ impl Node {
                 attrs,
                 deleted,
             } => {
-                self.dc_member_came_from(d.sender, &round, came_from);
+                self.dc_member_came_from(d.sender, &round, &came_from);
                 if self.sync.is_round(&round)
                     && !self.sync.is_done()
                     && round.members.contains(&d.sender)
@@ -653,7 +654,7 @@ impl Node {
             .copied()
             .filter(|m| !members.contains(m))
             .collect();
-        self.prev_members = std::mem::replace(&mut self.members, members.clone());
+        self.members = members.clone();
         self.reasm.retain_members(&members);
         let round = Round {
             ring_rep: self.ring.rep,

@@ -118,7 +118,7 @@ impl Node {
             version: triple(&self.cib),
             digest: self.cib.document().digest(),
             quorate_seq: self.sync.quorate_seq,
-            came_from: self.prev_ring,
+            came_from: self.path.clone(),
             attrs,
             deleted: self.attr_deleted.iter().cloned().collect(),
         };
@@ -292,6 +292,8 @@ impl Node {
     fn finish_round(&mut self, replaced: bool) {
         self.sync.done = true;
         self.sync.completed += 1;
+        self.path = vec![self.ring];
+        self.synced_members = self.members.clone();
         if self.quorate {
             self.sync.quorate_seq = self.ring.seq;
         }

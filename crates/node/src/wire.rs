@@ -106,8 +106,9 @@ pub enum Body {
         digest: String,
         /// Sequence of the last ring in which the sender finished a sync with quorum.
         quorate_seq: u64,
-        /// The ring of the sender's previous view (where it comes from).
-        came_from: tandem_totem::wire::RingId,
+        /// Where the sender has been since it was last synced: the ring of its last
+        /// completed round, then every ring it installed since (this one last).
+        came_from: Vec<tandem_totem::wire::RingId>,
         /// The sender's transient attributes, to be re-asserted where the winning CIB
         /// lacks them (empty until the sender completed a round in this boot).
         attrs: Vec<crate::cibops::AttrEntry>,

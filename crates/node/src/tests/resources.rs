@@ -270,10 +270,11 @@ fn an_applied_membership_change_makes_the_dc_compute_again() {
     );
 }
 
-/// A member of the DC's previous view whose sync message says it comes from another ring
-/// was apart in between (cut off and back within one view change of the DC's): it never
-/// got the requests sent after it left, so the DC's actions in flight there are lost at
-/// once instead of waiting out their timeout plus cluster-delay (simulator seed 1391).
+/// A member of the DC's last completed round whose sync message says it went through a
+/// ring the DC did not was apart in between (cut off and back within the DC's view
+/// changes): it never got the requests sent after it left, so the DC's actions in flight
+/// there are lost at once instead of waiting out their timeout plus cluster-delay
+/// (simulator seeds 1391, 5020).
 #[test]
 fn actions_in_flight_on_a_member_that_was_apart_are_lost() {
     use crate::wire::{self, Body};
@@ -297,17 +298,20 @@ fn actions_in_flight_on_a_member_that_was_apart_are_lost() {
     let n = h.nodes.get_mut(&dc).unwrap();
     assert!(n.transition_active());
     let round = n.sync.round().cloned().unwrap();
-    // As after a view change of the same members (the previous view had the member too).
-    n.prev_members = n.members.clone();
+    assert!(n.synced_members.contains(&member));
     let body = Body::SyncVersion {
         round,
         version: (0, 0, 0),
         digest: String::new(),
         quorate_seq: 0,
-        came_from: tandem_totem::wire::RingId {
-            rep: member,
-            seq: n.ring.seq + 1,
-        },
+        // It was synced with us, then went through a ring of its own.
+        came_from: vec![
+            n.ring,
+            tandem_totem::wire::RingId {
+                rep: member,
+                seq: n.ring.seq + 1,
+            },
+        ],
         attrs: Vec::new(),
         deleted: Vec::new(),
     };
