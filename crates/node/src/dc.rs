@@ -443,7 +443,12 @@ impl Node {
                 "controller",
                 format!("Node {node} was fenced"),
             );
-            if self.is_dc() {
+            // A node that is a member again already rebooted and re-reported its own (new)
+            // history: erasing it now would hide what it runs since (the confirmation came
+            // after it rejoined; the scheduler then started its resources elsewhere too:
+            // simulator seed 5104).
+            let back = self.members.iter().any(|m| self.uname(*m) == node);
+            if self.is_dc() && !back {
                 self.send_op(
                     CibOp::Fenced {
                         node: node.to_string(),

@@ -342,3 +342,31 @@ fn actions_in_flight_on_a_member_that_was_apart_are_lost() {
         "{logs:#?}"
     );
 }
+
+/// A fencing confirmation that arrives after the node rebooted and rejoined does not erase
+/// the history it re-reported since: the scheduler would start its resources elsewhere too
+/// (simulator seed 5104).
+#[test]
+fn a_late_fencing_confirmation_keeps_a_rejoined_nodes_history() {
+    let mut h = cluster(3);
+    let at = h.where_active("d")[0];
+    let dc = (1..=3).find(|id| h.node(*id).dc == Some(*id)).unwrap();
+    let name = format!("n{at}");
+    h.input(
+        dc,
+        crate::Input::FenceDone {
+            node: name.clone(),
+            ok: true,
+        },
+    );
+    h.run_ms(2_000);
+    for id in 1..=3 {
+        let doc = h.node(id).cib().document();
+        assert_eq!(
+            crate::cibops::active_resources(doc, &at.to_string()),
+            vec!["d".to_string()],
+            "node {id}"
+        );
+    }
+    assert_eq!(h.where_active("d"), vec![at]);
+}
