@@ -85,6 +85,17 @@ fn prober(c: &NetnsCluster) -> Prober {
     Prober::start(cfg).unwrap()
 }
 
+/// Waits until the service runs and the prober hears it from the node running it: the
+/// starting point of every scenario. Returns that node and the prober.
+fn serving(c: &NetnsCluster) -> (usize, Prober) {
+    let a = c.wait_service().unwrap();
+    let p = prober(c);
+    p.wait_answer_from(&c.name(a), Duration::ZERO, LIMIT)
+        .map_err(|e| c.with_logs(e))
+        .unwrap();
+    (a, p)
+}
+
 /// Tears the cluster down and asserts that nothing of it is left. With [`KEEP_LOGS_VAR`]
 /// set, first copies every node's log and the probes' changes and outages there.
 fn finish(mut c: NetnsCluster, p: Prober) {
@@ -355,12 +366,8 @@ fn node_loss_kill_9() {
         return;
     }
     let mut c = cluster(3, 1, "nf-kill");
-    let a = c.wait_service().unwrap();
+    let (a, p) = serving(&c);
     let an = c.name(a);
-    let p = prober(&c);
-    p.wait_answer_from(&an, Duration::ZERO, LIMIT)
-        .map_err(|e| c.with_logs(e))
-        .unwrap();
     let b = kill_9_moves_the_service(&mut c, &p, a);
     // The killed node's kernel still has the address (nothing removed it), the survivor
     // took it over: the client follows the survivor's gratuitous ARP.
@@ -386,13 +393,9 @@ fn two_nodes_survivor_keeps_and_takes_the_vip() {
         return;
     }
     let mut c = cluster(2, 1, "nf-two");
-    let a = c.wait_service().unwrap();
+    let (a, p) = serving(&c);
     let b = 3 - a;
     let (an, bn) = (c.name(a), c.name(b));
-    let p = prober(&c);
-    p.wait_answer_from(&an, Duration::ZERO, LIMIT)
-        .map_err(|e| c.with_logs(e))
-        .unwrap();
 
     // The idle node dies: the active one keeps the VIP, no probe fails.
     c.crash(b).unwrap();
@@ -513,11 +516,7 @@ fn link_down_only_the_majority_runs_the_vip() {
         return;
     }
     let mut c = cluster(3, 1, "nf-link");
-    let a = c.wait_service().unwrap();
-    let p = prober(&c);
-    p.wait_answer_from(&c.name(a), Duration::ZERO, LIMIT)
-        .map_err(|e| c.with_logs(e))
-        .unwrap();
+    let (a, p) = serving(&c);
     only_the_majority_runs_the_vip(&mut c, &p, a, |c| c.link_down(a, 0).unwrap());
     finish(c, p);
 }
@@ -531,11 +530,7 @@ fn partition_only_the_majority_runs_the_vip() {
         return;
     }
     let mut c = cluster(3, 1, "nf-part");
-    let a = c.wait_service().unwrap();
-    let p = prober(&c);
-    p.wait_answer_from(&c.name(a), Duration::ZERO, LIMIT)
-        .map_err(|e| c.with_logs(e))
-        .unwrap();
+    let (a, p) = serving(&c);
     let rest = others(&c, &[a]);
     only_the_majority_runs_the_vip(&mut c, &p, a, |c| c.partition(&[&[a], &rest]).unwrap());
     finish(c, p);
@@ -552,11 +547,7 @@ fn rejoin_without_failback() {
         return;
     }
     let mut c = cluster(3, 1, "nf-rejoin");
-    let a = c.wait_service().unwrap();
-    let p = prober(&c);
-    p.wait_answer_from(&c.name(a), Duration::ZERO, LIMIT)
-        .map_err(|e| c.with_logs(e))
-        .unwrap();
+    let (a, p) = serving(&c);
     let all = [1, 2, 3];
 
     let b = kill_9_moves_the_service(&mut c, &p, a);
@@ -596,12 +587,8 @@ fn node_pause_and_resume() {
         return;
     }
     let c = cluster(3, 1, "nf-pause");
-    let a = c.wait_service().unwrap();
+    let (a, p) = serving(&c);
     let an = c.name(a);
-    let p = prober(&c);
-    p.wait_answer_from(&an, Duration::ZERO, LIMIT)
-        .map_err(|e| c.with_logs(e))
-        .unwrap();
 
     let before = last_answer(&p, &an);
     let fault = p.now();
@@ -657,13 +644,9 @@ fn redundant_links_losing_one_changes_nothing() {
         return;
     }
     let mut c = cluster(3, 2, "nf-rings");
-    let a = c.wait_service().unwrap();
+    let (a, p) = serving(&c);
     let an = c.name(a);
     let b = others(&c, &[a])[0];
-    let p = prober(&c);
-    p.wait_answer_from(&an, Duration::ZERO, LIMIT)
-        .map_err(|e| c.with_logs(e))
-        .unwrap();
 
     c.link_down(a, 1).unwrap();
     steady(&c, &p, b, &an, Some(&[1, 2, 3]));
@@ -689,12 +672,8 @@ fn standby_online_move_and_clear() {
         return;
     }
     let c = cluster(3, 1, "nf-admin");
-    let a = c.wait_service().unwrap();
+    let (a, p) = serving(&c);
     let an = c.name(a);
-    let p = prober(&c);
-    p.wait_answer_from(&an, Duration::ZERO, LIMIT)
-        .map_err(|e| c.with_logs(e))
-        .unwrap();
 
     let before = last_answer(&p, &an);
     let step = p.now();
@@ -818,12 +797,8 @@ fn web_server_crash_and_vip_deletion_are_recovered_in_place() {
     assert!(c.example_config().contains("op monitor interval=10s"));
     assert!(c.example_config().contains("op monitor interval=5s"));
     c.configure(1, &long_monitor_config(&c)).unwrap();
-    let a = c.wait_service().unwrap();
+    let (a, p) = serving(&c);
     let an = c.name(a);
-    let p = prober(&c);
-    p.wait_answer_from(&an, Duration::ZERO, LIMIT)
-        .map_err(|e| c.with_logs(e))
-        .unwrap();
     let ms = 600_000;
 
     // The web server dies: the process agent's watcher sees it at once.
