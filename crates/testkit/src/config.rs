@@ -162,11 +162,20 @@ mod tests {
         assert_eq!(t.token_ms, 1650);
     }
 
+    // A port found free can be taken by anyone (another test thread's connection, say)
+    // before it is used, so the test does not bind it again: it holds a port and checks the
+    // search passes over it.
     #[test]
-    fn ports_found_are_free() {
-        let p = free_tcp_port(auto_port_base()).unwrap();
-        assert!(TcpListener::bind(SocketAddrV4::new(Ipv4Addr::LOCALHOST, p)).is_ok());
-        let u = free_udp_port(3, auto_port_base()).unwrap();
-        assert!(UdpSocket::bind(SocketAddrV4::new(node_addr(3), u)).is_ok());
+    fn ports_in_use_are_passed_over() {
+        let held = TcpListener::bind(SocketAddrV4::new(Ipv4Addr::LOCALHOST, 0)).unwrap();
+        let p = held.local_addr().unwrap().port();
+        let found = free_tcp_port(p).unwrap();
+        assert!(found > p, "{found} after held {p}");
+
+        // Held on one node's address only: the port is not free for a 3-node cluster.
+        let held = UdpSocket::bind(SocketAddrV4::new(node_addr(2), 0)).unwrap();
+        let u = held.local_addr().unwrap().port();
+        let found = free_udp_port(3, u).unwrap();
+        assert!(found > u, "{found} after held {u}");
     }
 }
