@@ -7,14 +7,17 @@
 //!
 //! ```text
 //! bench_failover --tandem PATH [--trials N] [--starts N] [--idle S] [--soak S] [--only LIST]
-//!                [--logs DIR]
+//!                [--logs DIR] [--probe-read MS]
 //!   LIST: comma-separated of kill, isolate, vipdel10, vipdel1, standby, start, idle, soak
 //! ```
 //!
 //! Experiments (each trial starts from a steady cluster: the VIP answered from one node for
 //! [`STEADY`]; the time is from the fault to the first probe answered as the experiment
 //! wants, so it carries the probes' resolution — the interval, or the connect timeout while
-//! the VIP points at a dead machine):
+//! the VIP points at a dead machine). The probes are the testkit's fast ones
+//! (`ProbeConfig::fast`: connect timeout 30 ms, read timeout 100 ms, below TCP's minimum
+//! retransmission timeout, so a connection an outage catches open fails instead of
+//! answering late; `--probe-read MS` sets another read timeout):
 //! * `kill`: SIGKILL to every process of the node answering (daemon, agents, web server;
 //!   its kernel keeps the VIP address) → first answer from another node. The node is then
 //!   powered off (addresses forgotten, as a reboot does) and booted again.
@@ -22,7 +25,10 @@
 //!   cables go back in (the node had stopped its resources when it lost quorum).
 //! * `vipdel10` / `vipdel1`: `ip addr del VIP` on that node with the VIP's monitor at 10 s /
 //!   1 s → the first answer after the outage it causes (the watcher notices; the group is
-//!   restarted in place); then `resource cleanup`.
+//!   restarted in place): the first answered probe started after the deletion, once a
+//!   probe that was open at the deletion or started after it failed
+//!   (`tandem_testkit::probe::recovery`); a trial in which no probe failed is an error
+//!   ("the probes did not see the outage"), not a time. Then `resource cleanup`.
 //! * `standby`: `tandem node standby NODE` → first answer from another node; then `node
 //!   online`.
 //! * `start`: every daemon stopped, then started together (the configuration is in each
@@ -46,19 +52,13 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, bail};
 use tandem_testkit::config::TANDEM_DEFAULT_TOKEN;
 use tandem_testkit::netns::{self, VIP_RSC};
-use tandem_testkit::probe::{self, ProbeConfig, Prober, Sample};
+use tandem_testkit::probe::{self, Answer, ProbeConfig, Prober, Recovery, Sample};
 use tandem_testkit::{Impairment, NetSpec, NetnsCluster, procs};
 
 /// The VIP answered from one node for this long before a fault.
 const STEADY: Duration = Duration::from_millis(1500);
 /// How long one experiment may take before it counts as failed.
 const LIMIT: Duration = Duration::from_secs(30);
-/// Probes for the timed experiments: every 20 ms, as issue 7's prober; a connect attempt
-/// gives up after 30 ms (the client and the nodes share one bridge: an answer takes well
-/// under a millisecond), so a probe sent to a dead machine costs 30 ms of resolution, not
-/// the prober's default 100 ms.
-const FAST_CONNECT: Duration = Duration::from_millis(30);
-const FAST_READ: Duration = Duration::from_millis(300);
 /// Probes during the soak: long enough for TCP to retransmit a lost SYN (1 s) or segment,
 /// so a single lost packet is not counted as an outage.
 const SOAK_TIMEOUT: Duration = Duration::from_secs(3);
@@ -80,6 +80,8 @@ struct Args {
     only: Vec<String>,
     /// Where to copy the daemons' logs before teardown.
     logs: Option<PathBuf>,
+    /// The timed probes' read timeout, if not the fast probes' own.
+    probe_read: Option<Duration>,
 }
 
 const EXPERIMENTS: [&str; 8] = [
@@ -95,6 +97,7 @@ fn parse_args() -> anyhow::Result<Args> {
         soak: Duration::from_secs(600),
         only: EXPERIMENTS.iter().map(|s| s.to_string()).collect(),
         logs: None,
+        probe_read: None,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -115,6 +118,10 @@ fn parse_args() -> anyhow::Result<Args> {
                 }
             }
             "--logs" => a.logs = Some(PathBuf::from(value()?)),
+            "--probe-read" => {
+                let ms = value()?.parse().context("--probe-read: milliseconds")?;
+                a.probe_read = Some(Duration::from_millis(ms));
+            }
             other => bail!("unknown argument {other}"),
         }
     }
@@ -149,7 +156,7 @@ fn main() -> anyhow::Result<()> {
 /// The experiments on one cluster, in order.
 fn timed(c: &mut NetnsCluster, a: &Args) -> anyhow::Result<()> {
     let wants = |e: &str| a.only.iter().any(|o| o == e);
-    let p = fast_prober(c)?;
+    let p = fast_prober(c, a.probe_read)?;
     for (name, exp) in [
         ("kill", Exp::Kill),
         ("isolate", Exp::Isolate),
@@ -183,10 +190,11 @@ fn cluster(tandem: &Path, tag: &str) -> anyhow::Result<NetnsCluster> {
     Ok(c)
 }
 
-fn fast_prober(c: &NetnsCluster) -> anyhow::Result<Prober> {
-    let mut cfg = ProbeConfig::new(netns::web_addr(), Some(&c.client_ns()));
-    cfg.connect_timeout = FAST_CONNECT;
-    cfg.read_timeout = FAST_READ;
+fn fast_prober(c: &NetnsCluster, read: Option<Duration>) -> anyhow::Result<Prober> {
+    let mut cfg = ProbeConfig::fast(netns::web_addr(), Some(&c.client_ns()));
+    if let Some(read) = read {
+        cfg.read_timeout = read;
+    }
     Prober::start(cfg)
 }
 
@@ -239,9 +247,10 @@ fn trials(c: &mut NetnsCluster, p: &Prober, name: &str, exp: Exp, n: usize) -> a
         let t0 = p.now();
         let started = Instant::now();
         fault(c, exp, on)?;
+        let applied = p.now();
         let fault_ms = started.elapsed().as_secs_f64() * 1000.0;
         let at = match exp {
-            Exp::VipDel(_) => wait_recovered(p, t0)?,
+            Exp::VipDel(_) => wait_recovered(p, t0, applied)?,
             _ => p
                 .wait_until(
                     &format!("an answer from a node other than {victim}"),
@@ -263,7 +272,8 @@ fn trials(c: &mut NetnsCluster, p: &Prober, name: &str, exp: Exp, n: usize) -> a
             .and_then(|s| s.node().map(str::to_string))
             .unwrap_or_default();
         println!(
-            "{name} trial {t}: {victim} -> {to} in {ms:.0} ms (fault applied in {fault_ms:.0} ms)"
+            "{name} trial {t}: {victim} -> {to} in {ms:.0} ms (fault applied in {fault_ms:.0} ms){}",
+            caught_open(&p.samples(), t0)
         );
         restore(c, exp, on)?;
     }
@@ -287,16 +297,44 @@ fn fault(c: &mut NetnsCluster, exp: Exp, on: usize) -> anyhow::Result<()> {
     }
 }
 
-/// The first answered probe after the outage that began after `t0`.
-fn wait_recovered(p: &Prober, t0: Duration) -> anyhow::Result<Duration> {
-    let find = |s: &[Sample]| {
-        let failed = s.iter().find(|x| x.at >= t0 && x.node().is_none())?;
-        s.iter()
-            .find(|x| x.at > failed.at && x.node().is_some())
-            .map(|x| x.at)
-    };
-    let s = p.wait_until("the VIP to answer again", LIMIT, |s| find(s).is_some())?;
-    Ok(find(&s).expect("seen"))
+/// The first answered probe after the outage caused by the fault that began at `t0` and
+/// was in effect at `applied` ([`probe::recovery`]).
+fn wait_recovered(p: &Prober, t0: Duration, applied: Duration) -> anyhow::Result<Duration> {
+    let s = p.wait_until("the VIP to answer again", LIMIT, |s| {
+        probe::recovery(s, t0, applied) != Recovery::Pending
+    })?;
+    match probe::recovery(&s, t0, applied) {
+        Recovery::At(at) => Ok(at),
+        other => {
+            let longest = s
+                .iter()
+                .filter(|x| x.end() >= t0 && x.at <= applied)
+                .max_by_key(|x| x.took)
+                .map(|x| format!("{:?} after {} ms", x.answer, x.took.as_millis()))
+                .unwrap_or_default();
+            bail!(
+                "the probes did not see the outage ({other:?}; the longest probe open at the fault: {longest}); the probes saw: {}",
+                probe::summary(&s)
+            )
+        }
+    }
+}
+
+/// A note for the trial's line when the outage's first failed probe had started before the
+/// fault: the outage caught its connection open.
+fn caught_open(s: &[Sample], t0: Duration) -> String {
+    s.iter()
+        .find(|x| x.node().is_none() && x.end() >= t0)
+        .filter(|x| x.at < t0)
+        .map(|x| match &x.answer {
+            Answer::Failed(f) => format!(
+                " [the probe open at the fault failed: {} after {} ms]",
+                f.name(),
+                x.took.as_millis()
+            ),
+            Answer::Node(_) => String::new(),
+        })
+        .unwrap_or_default()
 }
 
 fn restore(c: &mut NetnsCluster, exp: Exp, on: usize) -> anyhow::Result<()> {

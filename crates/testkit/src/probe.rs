@@ -7,9 +7,17 @@
 //!
 //! Probes run one after another: a probe that waits out its timeout delays the next, so the
 //! time resolution during an outage is the connect timeout, not the interval. Every sample
-//! carries the time its probe started (since the prober started); [`outages`] and
-//! [`changes`] turn a list of samples into the intervals without an answer and the moments
-//! the answering node changed.
+//! carries the time its probe started (since the prober started) and how long it took;
+//! [`outages`] and [`changes`] turn a list of samples into the intervals without an answer
+//! and the moments the answering node changed, [`recovery`] finds when a service that a
+//! fault interrupted answered again.
+//!
+//! One probe can hide a short outage: TCP delivers an answer that could not be sent while
+//! the address was gone once the address is back (the server's kernel retransmits it, even
+//! after the server process exited), and meanwhile the probing thread waits in that one
+//! connection. A read timeout below TCP's minimum retransmission timeout
+//! ([`FAST_READ_TIMEOUT`], [`ProbeConfig::fast`]) turns such a late answer into a failed
+//! probe, so every outage that loses a packet is seen.
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
@@ -29,6 +37,15 @@ pub const CONNECT_TIMEOUT: Duration = Duration::from_millis(100);
 pub const READ_TIMEOUT: Duration = Duration::from_millis(500);
 /// The longest answer read (the web server's is well below).
 pub const MAX_ANSWER: u64 = 4096;
+/// [`ProbeConfig::fast`]'s connect timeout: the client and the nodes share one bridge, so a
+/// connection takes well under a millisecond; a probe sent to a dead machine costs 30 ms of
+/// resolution.
+pub const FAST_CONNECT_TIMEOUT: Duration = Duration::from_millis(30);
+/// [`ProbeConfig::fast`]'s read timeout: below Linux's minimum TCP retransmission timeout
+/// (200 ms, `TCP_RTO_MIN`), so an answer that needed a retransmission — its request or the
+/// answer itself was lost to an outage — fails the probe instead of arriving late over the
+/// whole outage (see the module documentation).
+pub const FAST_READ_TIMEOUT: Duration = Duration::from_millis(100);
 
 /// How a probe ended.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
@@ -73,14 +90,21 @@ impl Failure {
     }
 }
 
-/// One probe: when it started (since the prober started) and how it ended.
+/// One probe: when it started (since the prober started), how long it took and how it
+/// ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Sample {
     pub at: Duration,
+    pub took: Duration,
     pub answer: Answer,
 }
 
 impl Sample {
+    /// When the probe ended (since the prober started).
+    pub fn end(&self) -> Duration {
+        self.at + self.took
+    }
+
     /// The node that answered, if one did.
     pub fn node(&self) -> Option<&str> {
         match &self.answer {
@@ -111,6 +135,17 @@ impl ProbeConfig {
             interval: PROBE_INTERVAL,
             connect_timeout: CONNECT_TIMEOUT,
             read_timeout: READ_TIMEOUT,
+        }
+    }
+
+    /// Probes for timing failovers on a test network: [`FAST_CONNECT_TIMEOUT`] and
+    /// [`FAST_READ_TIMEOUT`], every [`PROBE_INTERVAL`]. Only for a client on the same
+    /// network as the servers, on a machine that answers within the read timeout.
+    pub fn fast(target: SocketAddr, netns: Option<&str>) -> ProbeConfig {
+        ProbeConfig {
+            connect_timeout: FAST_CONNECT_TIMEOUT,
+            read_timeout: FAST_READ_TIMEOUT,
+            ..ProbeConfig::new(target, netns)
         }
     }
 }
@@ -245,10 +280,11 @@ fn probe_loop(cfg: &ProbeConfig, start: Instant, samples: &Mutex<Vec<Sample>>, s
         let began = Instant::now();
         let at = began.duration_since(start);
         let answer = probe_once(cfg);
+        let took = began.elapsed();
         samples
             .lock()
             .expect("no probe panics holding the lock")
-            .push(Sample { at, answer });
+            .push(Sample { at, took, answer });
         if let Some(rest) = cfg.interval.checked_sub(began.elapsed()) {
             std::thread::sleep(rest);
         }
@@ -309,6 +345,42 @@ pub fn first_answer(
     samples
         .iter()
         .find(|s| s.at >= after && s.node().is_some_and(&which))
+}
+
+/// Where a service interrupted by a fault is, seen by the probes ([`recovery`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Recovery {
+    /// Not answering again yet (or not failing yet).
+    Pending,
+    /// Answering again: the start of the first answered probe after the outage.
+    At(Duration),
+    /// A probe started after the fault was answered, but no probe failed since the fault
+    /// began: the probes did not see the outage (one connection spanned it, or the fault
+    /// did not interrupt the service). The answered probe's start.
+    Unseen(Duration),
+}
+
+/// When the service answered again after a fault that interrupts it in place (an address
+/// deleted, a server killed): the first answered probe that started after the fault was
+/// `applied` (in effect for certain), provided a probe failed that was still running when
+/// the fault `began`, i.e. the outage was seen. A probe that started before the fault and
+/// failed because of it counts: with [`ProbeConfig::fast`], a connection the outage caught
+/// open fails instead of answering late.
+pub fn recovery(samples: &[Sample], began: Duration, applied: Duration) -> Recovery {
+    let Some(answer) = samples
+        .iter()
+        .find(|s| s.at >= applied && s.node().is_some())
+    else {
+        return Recovery::Pending;
+    };
+    let failed = samples
+        .iter()
+        .any(|s| s.node().is_none() && s.end() >= began && s.at < answer.at);
+    if failed {
+        Recovery::At(answer.at)
+    } else {
+        Recovery::Unseen(answer.at)
+    }
 }
 
 /// An interval without answers.
@@ -441,6 +513,7 @@ mod tests {
     fn s(ms: u64, a: Option<&str>) -> Sample {
         Sample {
             at: Duration::from_millis(ms),
+            took: Duration::from_millis(1),
             answer: match a {
                 Some(n) => Answer::Node(n.into()),
                 None => Answer::Failed(Failure::ConnectTimeout),
@@ -493,6 +566,65 @@ mod tests {
             answer_counts(&v),
             vec![("node1".to_string(), 2), ("node2".to_string(), 1)]
         );
+    }
+
+    /// A probe started at `at` ms that took `took` ms.
+    fn probe(at: u64, took: u64, answer: Result<&str, Failure>) -> Sample {
+        Sample {
+            at: Duration::from_millis(at),
+            took: Duration::from_millis(took),
+            answer: match answer {
+                Ok(n) => Answer::Node(n.into()),
+                Err(f) => Answer::Failed(f),
+            },
+        }
+    }
+
+    fn ms(v: u64) -> Duration {
+        Duration::from_millis(v)
+    }
+
+    #[test]
+    fn recovery_counts_a_probe_the_fault_caught_open() {
+        // The fault begins at 50 ms and is in effect at 60 ms. The probe started at 45 ms
+        // was waiting for its answer: it fails at its read timeout (100 ms), after which
+        // probes fail until the service is back.
+        let v = vec![
+            probe(0, 1, Ok("node1")),
+            probe(20, 1, Ok("node1")),
+            probe(45, 100, Err(Failure::ReadTimeout)),
+            probe(145, 30, Err(Failure::ConnectTimeout)),
+            probe(175, 1, Err(Failure::Refused)),
+            probe(195, 1, Ok("node1")),
+            probe(215, 1, Ok("node1")),
+        ];
+        assert_eq!(recovery(&v, ms(50), ms(60)), Recovery::At(ms(195)));
+        assert_eq!(recovery(&v[..5], ms(50), ms(60)), Recovery::Pending);
+        // Without the late failure the outage is still seen by the probes after it.
+        let mut w = v.clone();
+        w.remove(2);
+        assert_eq!(recovery(&w, ms(50), ms(60)), Recovery::At(ms(195)));
+    }
+
+    #[test]
+    fn an_answer_that_spans_the_outage_leaves_it_unseen() {
+        // The 2026-12-07 misses: the probe started at 45 ms got its answer 250 ms later,
+        // retransmitted once the address was back; the next probe found the service up.
+        // No probe failed, so no time can be given for the outage.
+        let v = vec![
+            probe(0, 1, Ok("node1")),
+            probe(45, 250, Ok("node1")),
+            probe(295, 1, Ok("node1")),
+        ];
+        assert_eq!(recovery(&v, ms(50), ms(60)), Recovery::Unseen(ms(295)));
+        // A failure that ended before the fault began is not the fault's.
+        let w = vec![
+            probe(0, 30, Err(Failure::ConnectTimeout)),
+            probe(30, 1, Ok("node1")),
+            probe(70, 1, Ok("node1")),
+        ];
+        assert_eq!(recovery(&w, ms(50), ms(60)), Recovery::Unseen(ms(70)));
+        assert_eq!(recovery(&w[..2], ms(50), ms(60)), Recovery::Pending);
     }
 
     #[test]

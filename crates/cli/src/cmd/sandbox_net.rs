@@ -262,9 +262,11 @@ pub fn probe(count: Option<u64>, duration: Option<f64>) -> anyhow::Result<ExitCo
         && limit.is_none_or(|l| start.elapsed() < l)
     {
         let began = Instant::now();
+        let answer = probe::probe_once(&cfg);
         let s = Sample {
             at: began.duration_since(start),
-            answer: probe::probe_once(&cfg),
+            took: began.elapsed(),
+            answer,
         };
         if let Some(line) = change_line(&samples, &s) {
             println!("{line}");
@@ -351,6 +353,7 @@ mod tests {
     fn s(ms: u64, a: Option<&str>) -> Sample {
         Sample {
             at: Duration::from_millis(ms),
+            took: Duration::from_millis(1),
             answer: match a {
                 Some(n) => Answer::Node(n.into()),
                 None => Answer::Failed(Failure::ConnectTimeout),
