@@ -91,7 +91,12 @@ fn a_connection_open_across_an_outage_answers_late_and_fails_the_fast_probe() {
     // no cluster of this test binary uses automatic names, so N = 0 is ours.
     let mut net =
         Network::create(&format!("{}{}-0", netns::PREFIX, std::process::id()), 1, 1).unwrap();
-    let fast = ProbeConfig::fast(netns::web_addr(), Some(&net.client_ns()));
+    // The read timeout is what this test is about; a generous connect timeout keeps a busy
+    // machine from failing the connection before the outage.
+    let fast = ProbeConfig {
+        connect_timeout: STEP,
+        ..ProbeConfig::fast(netns::web_addr(), Some(&net.client_ns()))
+    };
     let patient = ProbeConfig {
         read_timeout: PATIENT_READ,
         ..fast.clone()
