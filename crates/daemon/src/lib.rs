@@ -4,7 +4,7 @@
 //!   UDP socket per link ──datagrams──▶ ┐
 //!   Unix socket tandem.sock ─requests─▶ │
 //!   executor results (agents) ────────▶ ├─▶ main loop ──Input──▶ Node::handle ──Output──┐
-//!   timers (one deadline per kind) ───▶ ┘       ▲                                        │
+//!   timerfd at the earliest deadline ─▶ ┘       ▲                                        │
 //!        ▲                                       └─ send_to / persist ringid / save CIB ◀┤
 //!        │                                          run or cancel agents / reply / log ◀─┤
 //!        └───────────────────── SetTimer ◀───────────────────────────────────────────────┘
@@ -16,6 +16,12 @@
 //! output is acted on. Paths (config, authkey, state and run directories, the OCF root) are
 //! all options, so several daemons run side by side on 127.0.0.x for tests and demos. The
 //! local IPC protocol is in [`ipc`].
+//!
+//! `unsafe` is denied in the workspace; this crate allows it in two modules, each call
+//! with its `SAFETY` argument: `realtime` (`sched_setscheduler(2)` for the main thread's
+//! `SCHED_RR`, and `sched_getscheduler(2)` in its test) and `deadline` (registering the main
+//! loop's `timerfd` with tokio's reactor, which needs the descriptor to stay open for as long
+//! as the registration).
 //!
 //! ```no_run
 //! use tandem_daemon::DaemonOptions;
@@ -37,6 +43,7 @@
 mod agents;
 mod bench;
 pub mod cibstore;
+mod deadline;
 pub mod durable;
 pub mod ipc;
 mod logger;

@@ -13,8 +13,9 @@
 //!
 //! Refusals are normal without privileges (`EPERM`: not root, no `CAP_SYS_NICE`, or a
 //! cgroup without realtime budget); the caller logs them and the daemon runs on as an
-//! ordinary process. This is the one `unsafe` call of the crate: `sched_setscheduler(2)`
-//! with a fully initialised parameter block.
+//! ordinary process. One of the crate's two modules with `unsafe` calls (the other is
+//! [`crate::deadline`]): `sched_setscheduler(2)` with a fully initialised parameter block,
+//! and `sched_getscheduler(2)` in the test.
 #![allow(unsafe_code)]
 
 /// The `SCHED_RR` priority asked for (1–99; higher runs first).

@@ -1,13 +1,33 @@
-//! The event loop: one task per UDP socket feeding datagrams in, the IPC listener feeding
-//! requests in, and the main loop that owns the state machine, acts on its outputs and
-//! sleeps until its next timer. The core never sees the clock: the loop passes
-//! microseconds since start.
+//! The event loop: the main loop owns the state machine, reads the link sockets itself,
+//! takes requests from the IPC listener's tasks and results from the executor's, acts on the
+//! node's outputs and sleeps until its next timer (one `timerfd`, [`crate::deadline`]). The
+//! core never sees the clock: the loop passes microseconds since start.
 //!
 //! The state machine is [`tandem_node::Node`] (totem, the replicated CIB, the DC's
 //! controller and this node's executor side); the loop adds the executor's results
 //! ([`crate::agents`]) as inputs, writes the CIB with [`CibStore`] before acting on any later
 //! output, and answers IPC clients when the node replies. SIGTERM asks for a graceful
 //! shutdown (resources move away first); a second SIGTERM exits at once.
+//!
+//! Each turn takes one event: a datagram, an IPC request, an executor result or note, the
+//! due timer, or a signal. An idle node's thread wakes up only for these — once per
+//! datagram and once per due deadline (no task and channel per socket, no timer re-filed
+//! each turn), which is most of its idle CPU.
+//! * **No event is lost between branches.** Every branch of the `select!` is cancel-safe:
+//!   a datagram leaves its socket only in the poll that returns it ([`Links::recv`]), a
+//!   channel message only when received, and the timer's expiry is read only when its
+//!   branch wins ([`Deadline::wait`]); a fired timer whose branch lost stays readable for the
+//!   next turn, and re-arming it for another deadline discards the stale expiry.
+//! * **Fairness.** `select!` polls its branches in a random order, so a flood of datagrams
+//!   cannot starve IPC, the executor or the timer; among the links, the one after the last
+//!   that had a datagram is read first.
+//! * **What bounds the work.** Datagrams wait in the kernel's socket receive buffer
+//!   ([`SOCKET_BUFFER_BYTES`] asked for each link), not in the daemon: one is taken per
+//!   turn, and beyond the buffer the kernel drops them, which totem handles as any loss
+//!   (retransmission). IPC requests wait in a channel of [`MAX_QUEUED_REQUESTS`].
+//! * **Timers.** The earliest deadline of the node and the cluster layer arms the one
+//!   timer, re-armed only when that deadline changes; it never fires before the loop's
+//!   clock reaches the deadline, and a deadline already past fires at once.
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -24,12 +44,11 @@ use tokio::sync::{mpsc, oneshot};
 use crate::agents::{self, Command};
 use crate::bench::BenchRun;
 use crate::cibstore::CibStore;
+use crate::deadline::Deadline;
 use crate::ipc::{self, Request, Response};
 use crate::logger::Logger;
 use crate::setup::{DaemonOptions, Setup, load, persist_ring_seq};
 
-/// Datagrams waiting for the main loop; beyond this the socket tasks wait (backpressure).
-const MAX_QUEUED_PACKETS: usize = 4096;
 /// IPC requests waiting for the main loop.
 const MAX_QUEUED_REQUESTS: usize = 64;
 /// Longest an IPC client may take to send its request line.
@@ -172,7 +191,6 @@ async fn async_main(
         "token {} ms (effective; {source}), consensus {} ms, join {} ms; transmit/receive security: XChaCha20-Poly1305, HKDF-SHA256",
         timing.token_ms, timing.consensus_ms, timing.join_ms
     ));
-    let (pkt_tx, mut pkt_rx) = mpsc::channel::<Packet>(MAX_QUEUED_PACKETS);
     let mut sockets = BTreeMap::new();
     for ((node, link), addr) in &setup.addrs {
         if *node != me {
@@ -193,9 +211,7 @@ async fn async_main(
         if let Some(problem) = enlarge_buffers(&sock) {
             logger.say(Level::Warning, "TOTEM", problem);
         }
-        let sock = Arc::new(sock);
-        sockets.insert(*link, sock.clone());
-        tokio::spawn(recv_loop(*link, sock, pkt_tx.clone()));
+        sockets.insert(*link, Arc::new(sock));
     }
     std::fs::create_dir_all(&opts.run_dir)
         .with_context(|| format!("cannot create run directory {}", opts.run_dir.display()))?;
@@ -276,11 +292,16 @@ async fn async_main(
     // register a new one on every event (a measurable share of the idle CPU).
     let mut int = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt())?;
     let mut signalled = false;
+    let mut deadline = Deadline::new(d.start).context("cannot create the main loop's timer")?;
+    // The loop reads the link sockets itself (no task per socket, no channel): a datagram
+    // costs one wake-up of the thread.
+    let mut links = Links::new(&d.sockets);
     while !d.exiting {
-        let next = d.timers.values().min().copied();
-        let sleep_until = next.map(|t| d.start + Duration::from_micros(t));
+        deadline
+            .set(d.timers.values().min().copied())
+            .context("cannot arm the main loop's timer")?;
         let stop = tokio::select! {
-            Some(p) = pkt_rx.recv() => { d.packet(p); false }
+            p = links.recv() => { d.packet(p); false }
             Some((req, reply)) = ipc_rx.recv() => { d.request(req, reply); false }
             Some((call, outcome)) = exec_rx.recv() => {
                 d.node_input(tandem_node::Input::ExecDone { call, outcome });
@@ -291,7 +312,11 @@ async fn async_main(
                 d.logger.say(level, "execd", text);
                 false
             }
-            _ = sleep_opt(sleep_until) => { d.fire_timers(); false }
+            r = deadline.wait() => {
+                r.context("the main loop's timer failed")?;
+                d.fire_timers();
+                false
+            }
             _ = term.recv() => true,
             _ = int.recv() => true,
         };
@@ -344,32 +369,70 @@ fn enlarge_buffers(sock: &UdpSocket) -> Option<String> {
     })
 }
 
-async fn sleep_opt(at: Option<Instant>) {
-    match at {
-        Some(t) => tokio::time::sleep_until(t.into()).await,
-        None => std::future::pending().await,
-    }
+/// Receive errors skipped in a row on one socket before the loop lets other events in.
+const MAX_RECV_ERRORS_IN_A_ROW: usize = 64;
+
+/// This node's link sockets, read by the main loop itself.
+struct Links {
+    socks: Vec<(u8, Arc<UdpSocket>)>,
+    /// The socket looked at first by the next receive: the one after the last that had a
+    /// datagram, so a flood on one link cannot starve the others.
+    next: usize,
+    /// One datagram: a byte longer than the largest packet, so a longer one is seen as such
+    /// (and refused by the cluster layer) rather than cut to a valid length.
+    buf: Vec<u8>,
 }
 
-async fn recv_loop(link: u8, sock: Arc<UdpSocket>, tx: mpsc::Sender<Packet>) {
-    let mut buf = vec![0u8; tandem_totem::seal::MAX_PACKET_BYTES + 1];
-    loop {
-        match sock.recv_from(&mut buf).await {
-            Ok((n, from)) => {
-                if tx
-                    .send(Packet {
-                        link,
-                        from,
-                        bytes: buf[..n].to_vec(),
-                    })
-                    .await
-                    .is_err()
-                {
-                    return;
+impl Links {
+    fn new(sockets: &BTreeMap<u8, Arc<UdpSocket>>) -> Links {
+        Links {
+            socks: sockets.iter().map(|(l, s)| (*l, s.clone())).collect(),
+            next: 0,
+            buf: vec![0; tandem_totem::seal::MAX_PACKET_BYTES + 1],
+        }
+    }
+
+    /// The next datagram of any link socket. Cancel-safe: a datagram is taken from its
+    /// socket only in the poll that returns it, so a `select!` that picks another branch
+    /// loses none (it stays in the kernel's socket buffer for the next turn).
+    async fn recv(&mut self) -> Packet {
+        std::future::poll_fn(|cx| self.poll_recv(cx)).await
+    }
+
+    /// A receive error (e.g. an ICMP port unreachable reported on the socket) is skipped, as
+    /// a lost datagram is: each one is consumed by the call that reports it, so errors
+    /// cannot make the loop spin. A socket that keeps failing yields to the loop's other
+    /// events between bursts of [`MAX_RECV_ERRORS_IN_A_ROW`].
+    fn poll_recv(&mut self, cx: &mut std::task::Context<'_>) -> std::task::Poll<Packet> {
+        use std::task::Poll;
+        let n = self.socks.len();
+        for k in 0..n {
+            let i = (self.next + k) % n;
+            let (link, sock) = &self.socks[i];
+            let mut errors = 0;
+            loop {
+                let mut rb = tokio::io::ReadBuf::new(&mut self.buf);
+                match sock.poll_recv_from(cx, &mut rb) {
+                    Poll::Ready(Ok(from)) => {
+                        let bytes = rb.filled().to_vec();
+                        self.next = (i + 1) % n;
+                        return Poll::Ready(Packet {
+                            link: *link,
+                            from,
+                            bytes,
+                        });
+                    }
+                    Poll::Ready(Err(_)) if errors < MAX_RECV_ERRORS_IN_A_ROW => errors += 1,
+                    Poll::Ready(Err(_)) => {
+                        // Still failing: poll again once the loop has had its turn.
+                        cx.waker().wake_by_ref();
+                        break;
+                    }
+                    Poll::Pending => break,
                 }
             }
-            Err(_) => tokio::time::sleep(Duration::from_millis(10)).await,
         }
+        Poll::Pending
     }
 }
 
@@ -675,5 +738,41 @@ fn ipc_response(r: tandem_node::Response) -> Response {
         N::Done => Response::Done,
         N::Error { message } => Response::Error { message },
         N::Cluster(info) => Response::Cluster(info),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    async fn socket() -> Arc<UdpSocket> {
+        Arc::new(UdpSocket::bind("127.0.0.1:0").await.expect("bind"))
+    }
+
+    #[tokio::test]
+    async fn a_flood_on_one_link_does_not_starve_the_other() {
+        let (a, b) = (socket().await, socket().await);
+        let links: BTreeMap<u8, Arc<UdpSocket>> = [(0, a.clone()), (1, b.clone())].into();
+        let mut links = Links::new(&links);
+        let sender = std::net::UdpSocket::bind("127.0.0.1:0").expect("bind");
+        for i in 0..3u8 {
+            sender
+                .send_to(&[0, i], a.local_addr().expect("addr"))
+                .expect("send");
+        }
+        sender
+            .send_to(&[1, 0], b.local_addr().expect("addr"))
+            .expect("send");
+        let mut got = Vec::new();
+        for _ in 0..4 {
+            let p = tokio::time::timeout(Duration::from_secs(10), links.recv())
+                .await
+                .expect("a datagram is waiting");
+            assert_eq!(p.link, p.bytes[0]);
+            assert_eq!(p.from, sender.local_addr().expect("addr"));
+            got.push(p.bytes);
+        }
+        // Link 1's datagram comes second, not after link 0's flood.
+        assert_eq!(got, [vec![0, 0], vec![1, 0], vec![0, 1], vec![0, 2]]);
     }
 }
