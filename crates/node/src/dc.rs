@@ -5,6 +5,20 @@
 //! list, so they all compute the same DC without an election: the node named by the CIB's
 //! `dc-uuid` if it is still a member (the current DC stays), else the member with the lowest
 //! node id.
+//!
+//! After a round the DC computes only once every member of the round re-reported its
+//! executor history (each member sends its `CibOp::History` as it finishes the round): the
+//! CIB that won the round may hold a member's history from before it left — a node back
+//! from a reboot, a cable pulled and plugged back, the minority of a healed partition —
+//! showing resources it has stopped since (in a CIB that lost) or that died with its
+//! previous boot. Computed with it, a resource running on another node is active twice and
+//! is restarted there for nothing. Pacemaker's DC likewise replaces a joining node's history
+//! with the one the node sends in its join before it computes. The wait is bounded
+//! ([`HISTORY_REPORT_WAIT_MS`]): reports arrive in the total order right after the round,
+//! so the bound only matters if one is lost with its sender, and then the DC computes with
+//! what it has (a late report makes it compute again).
+
+use std::collections::BTreeSet;
 
 use tandem_totem::{Level, NodeId};
 
@@ -29,6 +43,15 @@ pub const SCHEDULE_DEBOUNCE_MS: u64 = 10;
 /// never settles waits for the next change instead of moving resources forever.
 pub const MAX_FOLLOW_UP_RUNS: u32 = 3;
 
+/// How long the DC waits, after a sync round, for the members' history reports before it
+/// computes anyway. Every member sends its report as it finishes the round and reports are
+/// delivered in the total order (within a token rotation or two on a working ring), so this
+/// is a safety net, not a delay anyone waits out: a member whose report does not come leaves
+/// the view soon (a new round resets the wait). Long enough for a member slowed by a loaded
+/// machine or a lossy link (totem retransmits), short next to the failure detection of a
+/// member that died (the token timeout plus consensus, over a second).
+pub const HISTORY_REPORT_WAIT_MS: u64 = 2_000;
+
 /// What only the DC keeps.
 #[derive(Debug, Default)]
 pub struct DcState {
@@ -46,6 +69,11 @@ pub struct DcState {
     dispatched: bool,
     /// Follow-up runs since the last change from outside ([`MAX_FOLLOW_UP_RUNS`]).
     follow_ups: u32,
+    /// Members of the last round whose history report has not been applied yet: the
+    /// scheduler does not run while this is not empty (see the module documentation).
+    awaiting_reports: BTreeSet<String>,
+    /// The wait was logged (once per round).
+    told_waiting: bool,
 }
 
 impl Node {
@@ -82,6 +110,8 @@ impl Node {
     pub(crate) fn dc_round_started(&mut self, departed: &[NodeId]) {
         for d in departed {
             let name = self.uname(*d);
+            // Its report will not come (it sends one after the next round it is in).
+            self.dc_state.awaiting_reports.remove(&name);
             let now = self.now;
             if let Some(c) = self.dc_state.controller.as_mut() {
                 let outs = c.node_left(&name, now);
@@ -134,10 +164,38 @@ impl Node {
             // The round may have replaced the CIB with one whose node states are older than
             // what this DC last wrote: always write them again.
             self.dc_state.last_rows = None;
+            self.await_reports();
             self.write_membership();
             self.request_schedule("the cluster membership changed");
         } else if self.dc_state.controller.is_some() {
             self.dc_state = DcState::default();
+        }
+    }
+
+    /// Every member of the round just finished is to re-report its history before the
+    /// scheduler runs (bounded by [`HISTORY_REPORT_WAIT_MS`]).
+    fn await_reports(&mut self) {
+        self.dc_state.awaiting_reports = self.members.iter().map(|m| self.uname(*m)).collect();
+        self.dc_state.told_waiting = false;
+        let at = self.now.after_ms(HISTORY_REPORT_WAIT_MS);
+        self.set_timer(NodeTimer::Reports, at);
+    }
+
+    /// `node`'s history report was delivered (applied or refused — either way the only one
+    /// of this round): once every member's is in, the run the wait held back goes ahead.
+    pub(crate) fn dc_report_delivered(&mut self, node: &str) {
+        if self.dc_state.awaiting_reports.remove(node) && self.dc_state.awaiting_reports.is_empty()
+        {
+            self.schedule_held_run();
+        }
+    }
+
+    /// The wait for the members' reports is over: a run held back by it is due now.
+    fn schedule_held_run(&mut self) {
+        if self.is_dc() && self.dc_state.pending.is_some() && self.dc_state.schedule_at.is_none() {
+            let at = self.now.after_ms(SCHEDULE_DEBOUNCE_MS);
+            self.dc_state.schedule_at = Some(at);
+            self.set_timer(NodeTimer::Schedule, at);
         }
     }
 
@@ -334,8 +392,27 @@ impl Node {
                     self.request_schedule("cluster-recheck-interval");
                 }
             }
+            NodeTimer::Reports => self.reports_overdue(),
             NodeTimer::ShutdownEscalation => {}
         }
+    }
+
+    /// [`HISTORY_REPORT_WAIT_MS`] passed since the round: the DC computes without the
+    /// reports that did not come.
+    fn reports_overdue(&mut self) {
+        if self.dc_state.awaiting_reports.is_empty() {
+            return;
+        }
+        let missing = std::mem::take(&mut self.dc_state.awaiting_reports);
+        self.log(
+            Level::Warning,
+            "controller",
+            format!(
+                "No resource history from {} within {HISTORY_REPORT_WAIT_MS} ms of the membership change; computing without it",
+                missing.into_iter().collect::<Vec<_>>().join(", ")
+            ),
+        );
+        self.schedule_held_run();
     }
 
     fn run_scheduler(&mut self) {
@@ -349,6 +426,23 @@ impl Node {
             .is_some_and(|c| !c.is_idle())
         {
             return; // resumed when the running transition finishes
+        }
+        if !self.dc_state.awaiting_reports.is_empty() {
+            // Resumed when the last report is applied (or the wait times out).
+            if !std::mem::replace(&mut self.dc_state.told_waiting, true) {
+                let names: Vec<&str> = self
+                    .dc_state
+                    .awaiting_reports
+                    .iter()
+                    .map(String::as_str)
+                    .collect();
+                let text = format!(
+                    "Waiting for the resource history of {} before computing",
+                    names.join(", ")
+                );
+                self.log(Level::Info, "controller", text);
+            }
+            return;
         }
         let reason = self.dc_state.pending.take().unwrap_or_default();
         self.dc_state.aborted = false;

@@ -54,6 +54,9 @@ pub struct Harness {
     pub logs: Vec<(NodeId, String)>,
     /// Partitions: packets between nodes of different sides are dropped.
     pub side: BTreeMap<NodeId, u8>,
+    /// Slow links: extra latency of every packet a node sends or receives, on top of
+    /// [`LATENCY_US`].
+    pub link_delay_us: BTreeMap<NodeId, u64>,
     /// Virtual agents: operations finish by themselves after [`AGENT_US`]; a resource runs
     /// on a node while this set holds it.
     pub auto_agents: bool,
@@ -98,6 +101,7 @@ impl Harness {
             exited: BTreeSet::new(),
             logs: Vec::new(),
             side: BTreeMap::new(),
+            link_delay_us: BTreeMap::new(),
             auto_agents: false,
             active: BTreeSet::new(),
             done_at: Vec::new(),
@@ -157,7 +161,9 @@ impl Harness {
                     let same_side = self.side.get(&id).copied().unwrap_or(0)
                         == self.side.get(&to).copied().unwrap_or(0);
                     if same_side {
-                        self.net.push((self.now + LATENCY_US, to, link, bytes));
+                        let slow = |n| self.link_delay_us.get(&n).copied().unwrap_or(0);
+                        let delay = LATENCY_US + slow(id) + slow(to);
+                        self.net.push((self.now + delay, to, link, bytes));
                     }
                 }
                 Output::Totem(tandem_totem::Output::SetTimer { timer, at }) => {

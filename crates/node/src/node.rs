@@ -519,6 +519,13 @@ impl Node {
                 Response::Error { message }
             }
         };
+        // A member's report of its own history (applied or not, the DC's wait for it after
+        // a round is over).
+        if let CibOp::History { node, .. } = &op
+            && *node == origin_name
+        {
+            self.dc_report_delivered(node);
+        }
         if mine && let Some(client) = self.waiting.remove(&origin.req) {
             let resp = match (&op, resp) {
                 (CibOp::Commit { .. } | CibOp::Replace { .. }, r) => r,
@@ -637,7 +644,10 @@ impl Node {
 
     fn on_timer(&mut self, t: NodeTimer) {
         match t {
-            NodeTimer::Schedule | NodeTimer::Controller | NodeTimer::Recheck => self.dc_timer(t),
+            NodeTimer::Schedule
+            | NodeTimer::Controller
+            | NodeTimer::Recheck
+            | NodeTimer::Reports => self.dc_timer(t),
             NodeTimer::ShutdownEscalation => self.shutdown_escalated(),
         }
     }

@@ -27,6 +27,9 @@ pub enum NodeTimer {
     Controller,
     /// `cluster-recheck-interval`: the DC re-runs the scheduler even if nothing changed.
     Recheck,
+    /// The DC's bound on waiting for the members' history reports after a sync round
+    /// (`HISTORY_REPORT_WAIT_MS` in `dc.rs`).
+    Reports,
     /// A graceful shutdown that has not finished in time exits anyway.
     ShutdownEscalation,
 }

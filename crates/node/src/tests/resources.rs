@@ -370,3 +370,86 @@ fn a_late_fencing_confirmation_keeps_a_rejoined_nodes_history() {
     }
     assert_eq!(h.where_active("d"), vec![at]);
 }
+
+/// A node that was cut off comes back: the CIB that wins the merge is the majority's, in
+/// which the returning node's history still shows the resource it ran before it left (it
+/// stopped the resource alone, without quorum, in a CIB that lost). The DC must not compute
+/// with that old history — the resource would be active twice and be restarted where it
+/// runs — but wait for the returning node's report of the round, as Pacemaker's DC replaces
+/// a joining node's history before it computes.
+///
+/// The order that loses the race (as in the netns e2e test `rejoin_without_failback`): the
+/// DC sends the winning CIB, its own report and membership update come before the returning
+/// node's report in the total order, and the returning node's slow link delivers its report
+/// well after the DC's debounce.
+#[test]
+fn a_returning_nodes_old_history_does_not_restart_the_resource() {
+    let mut h = Harness::new(3);
+    h.auto_agents = true;
+    assert!(h.run_until(30_000, |h| h.converged()));
+    h.run_ms(2_000);
+    // d prefers n2 less than it sticks where it runs: it starts on n2 and does not fail back.
+    let conf = CONFIG
+        .replace(
+            "<resources>",
+            r#"<rsc_defaults><meta_attributes id="rd"><nvpair id="rd-s" name="resource-stickiness" value="100"/></meta_attributes></rsc_defaults><resources>"#,
+        )
+        .replace(
+            "<constraints/>",
+            r#"<constraints><rsc_location id="l" rsc="d" node="n2" score="50"/></constraints>"#,
+        );
+    let v = h.node(1).cib().version;
+    let r = h.call(
+        1,
+        Request::CibCommit {
+            base_admin_epoch: v.admin_epoch,
+            base_epoch: v.epoch,
+            configuration: conf,
+        },
+    );
+    assert!(matches!(r, Response::Committed { .. }), "{r:?}");
+    assert!(h.run_until(30_000, |h| h.where_active("d") == vec![2]));
+    h.run_ms(3_000);
+    // n2 is cut off: alone without quorum it stops d; n1 (the DC) and n3 start it elsewhere.
+    h.side.insert(2, 1);
+    assert!(h.run_until(60_000, |h| {
+        let at = h.where_active("d");
+        at.len() == 1 && at[0] != 2
+    }));
+    h.run_ms(5_000);
+    let here = h.where_active("d");
+    assert_eq!(here.len(), 1);
+    assert_eq!(h.node(1).dc, Some(1));
+    let ran_before = h.ran.len();
+    h.link_delay_us.insert(2, 30_000);
+    h.side.clear();
+    assert!(h.run_until(60_000, |h| h.converged()));
+    h.run_ms(10_000);
+    let after: Vec<(u32, String)> = h.ran[ran_before..]
+        .iter()
+        .filter(|r| r.op.interval_ms == 0)
+        .map(|r| (r.node, r.op.action.clone()))
+        .collect();
+    assert_eq!(
+        after,
+        Vec::<(u32, String)>::new(),
+        "{:#?}",
+        h.logs
+            .iter()
+            .filter(|l| l.1.contains("Calculated") || l.1.contains("Initiating"))
+            .collect::<Vec<_>>()
+    );
+    assert_eq!(h.where_active("d"), here);
+    assert!(h.converged());
+    // The DC held its run back for n2's report (the DC's own and n3's came first).
+    let waits: Vec<&str> = h
+        .logs
+        .iter()
+        .filter(|l| l.0 == 1 && l.1.contains("Waiting for the resource history"))
+        .map(|l| l.1.as_str())
+        .collect();
+    assert_eq!(
+        waits,
+        vec!["controller: Waiting for the resource history of n2 before computing"]
+    );
+}
