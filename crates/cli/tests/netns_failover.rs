@@ -15,11 +15,10 @@
 //! bridges, firewall tables — directory, processes); a failing test's cluster is torn down
 //! by `Drop`.
 //!
-//! Two scenarios cannot promise "never back": a node that was frozen thaws still holding
+//! One scenario cannot promise "never back": a node that was frozen thaws still holding
 //! the VIP (without fencing nothing can stop it), so answers may alternate until the DC
 //! recovers the group it finds active twice ([`node_pause_and_resume`] asserts that
-//! recovery instead); and [`rejoin_without_failback`] is ignored until a node-layer bug
-//! is fixed (see its reason).
+//! recovery instead).
 //!
 //! Needs root, `ip`, `nft` and `iptables` (scripts/install-test-deps); skips with a message
 //! otherwise.
@@ -541,7 +540,6 @@ fn partition_only_the_majority_runs_the_vip() {
 /// the minority of a partition that heals. Each time the service stays where it is, no
 /// probe fails and only that node has the VIP.
 #[test]
-#[ignore = "node layer: after a round the DC can schedule with a rejoining node's stale resource history (before its History report) and restart the service on the active node (multiple-active); fails every run since the 10 ms scheduler debounce (02759f7). Fix: the DC waits for every round member's History report before scheduling"]
 fn rejoin_without_failback() {
     if skip() {
         return;
