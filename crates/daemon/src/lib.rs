@@ -13,7 +13,8 @@
 //! The daemon owns sockets, the clock, files, child processes and the log; every decision
 //! is made by [`tandem_node::Node`] (which wraps [`tandem_totem::Totem`]). Operations run
 //! through [`tandem_exec::Executor`]; the CIB is written by [`cibstore`] before any later
-//! output is acted on. Paths (config, authkey, state and run directories, the OCF root) are
+//! output is acted on — except status-only changes (operation records, history reports),
+//! which a writer thread writes meanwhile (`cibwriter`). Paths (config, authkey, state and run directories, the OCF root) are
 //! all options, so several daemons run side by side on 127.0.0.x for tests and demos. The
 //! local IPC protocol is in [`ipc`].
 //!
@@ -43,6 +44,7 @@
 mod agents;
 mod bench;
 pub mod cibstore;
+mod cibwriter;
 mod deadline;
 pub mod durable;
 pub mod ipc;

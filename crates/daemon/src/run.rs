@@ -6,11 +6,14 @@
 //! The state machine is [`tandem_node::Node`] (totem, the replicated CIB, the DC's
 //! controller and this node's executor side); the loop adds the executor's results
 //! ([`crate::agents`]) as inputs, writes the CIB with [`CibStore`] before acting on any later
-//! output, and answers IPC clients when the node replies. SIGTERM asks for a graceful
-//! shutdown (resources move away first); a second SIGTERM exits at once.
+//! output — or, for status-only changes, hands it to the writer thread
+//! ([`crate::cibwriter`]) and goes on — and answers IPC clients when the node replies.
+//! SIGTERM asks for a graceful shutdown (resources move away first); a second SIGTERM exits
+//! at once. Either way the writer thread writes the last pending status change before the
+//! process ends.
 //!
 //! Each turn takes one event: a datagram, an IPC request, an executor result or note, the
-//! due timer, or a signal. An idle node's thread wakes up only for these — once per
+//! due timer, a failed status write's log line, or a signal. An idle node's thread wakes up only for these — once per
 //! datagram and once per due deadline (no task and channel per socket, no timer re-filed
 //! each turn), which is most of its idle CPU.
 //! * **No event is lost between branches.** Every branch of the `select!` is cancel-safe:
@@ -44,6 +47,7 @@ use tokio::sync::{mpsc, oneshot};
 use crate::agents::{self, Command};
 use crate::bench::BenchRun;
 use crate::cibstore::CibStore;
+use crate::cibwriter::CibWriter;
 use crate::deadline::Deadline;
 use crate::ipc::{self, Request, Response};
 use crate::logger::Logger;
@@ -76,7 +80,7 @@ pub(crate) struct Daemon {
     pub(crate) node: Node,
     start: Instant,
     timers: BTreeMap<Slot, Time>,
-    store: CibStore,
+    store: CibWriter,
     exec: mpsc::Sender<Command>,
     clients: BTreeMap<ClientId, oneshot::Sender<Response>>,
     next_client: ClientId,
@@ -260,6 +264,9 @@ async fn async_main(
     if let Some(root) = &opts.ocf_root {
         exec_config.ocf_root = root.clone();
     }
+    let (write_errors_tx, mut write_errors) = mpsc::unbounded_channel::<String>();
+    let store =
+        CibWriter::start(store, write_errors_tx).context("cannot start the CIB writer thread")?;
     let agents::Channels {
         commands: exec,
         results: mut exec_rx,
@@ -307,6 +314,10 @@ async fn async_main(
                 d.node_input(tandem_node::Input::ExecDone { call, outcome });
                 false
             }
+            Some(line) = write_errors.recv() => {
+                d.logger.say(Level::Error, "cib", line);
+                false
+            }
             Some(note) = watch_rx.recv() => {
                 let (level, text) = agents::note_line(&note);
                 d.logger.say(level, "execd", text);
@@ -339,7 +350,15 @@ async fn async_main(
             d.node_input(tandem_node::Input::Shutdown);
         }
     }
-    d.logger.say(
+    // The last status-only changes still pending reach the disk before the process ends.
+    let Daemon {
+        store, mut logger, ..
+    } = d;
+    store.finish();
+    while let Ok(line) = write_errors.try_recv() {
+        logger.say(Level::Error, "cib", line);
+    }
+    logger.say(
         Level::Notice,
         "MAIN",
         "Tandem cluster layer shutting down".into(),
@@ -528,6 +547,7 @@ impl Daemon {
                     );
                 }
             }
+            N::PersistStatus(cib) => self.store.save_later(cib),
             N::Exec { call, op } => {
                 if let Err(e) = self.exec.try_send(Command::Run { call, op }) {
                     self.logger.say(

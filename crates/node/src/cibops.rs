@@ -162,6 +162,28 @@ impl CibOp {
             CibOp::Commit { .. } | CibOp::Replace { .. } | CibOp::Membership { .. }
         )
     }
+
+    /// Whether the CIB this operation changes must be on disk before the node goes on
+    /// ([`crate::Output::PersistCib`]) — false for operation records and history reports,
+    /// written when the disk gets to it ([`crate::Output::PersistStatus`]).
+    ///
+    /// Why losing those in a crash is safe: they change only `status` (the lrm history
+    /// and, for a failure, the fail-count transient attributes), never the configuration
+    /// or the version's epochs; no client is ever answered on them; and Tandem rebuilds
+    /// them — every member re-reports its executor's history (`History`) at the end of
+    /// every sync round, a restarted node's executor starts empty and the DC probes it,
+    /// transient attributes die with their node's boot and are re-asserted by their owners
+    /// after every round. A node that restarts from a disk lacking the last few of them
+    /// holds an older CIB of its own past (a lower `num_updates`, the same configuration):
+    /// as if it had crashed a moment earlier. Its peers hold the newer one in memory and
+    /// win the sync round; if every holder died, what is lost is history a restarted
+    /// cluster re-learns by probing (Pacemaker does not write `status` to disk at all).
+    /// Everything else stays durable: configuration changes, the DC's membership and
+    /// fencing records, and every change a client asked for (`Attrs`, `Cleanup`), whose
+    /// answer says it is on the disk of every member.
+    pub fn durable(&self) -> bool {
+        !matches!(self, CibOp::Record { .. } | CibOp::History { .. })
+    }
 }
 
 /// Facts of the message that every replica sees the same.

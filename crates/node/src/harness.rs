@@ -38,8 +38,11 @@ pub struct Ran {
 pub struct Harness {
     pub n: usize,
     pub nodes: BTreeMap<NodeId, Node>,
-    /// The CIB each node last persisted (what survives a crash).
+    /// The CIB each node last persisted (what survives a crash). Status writes
+    /// ([`Output::PersistStatus`]) land here too: this disk keeps up with every write.
     pub disk: BTreeMap<NodeId, Cib>,
+    /// Every persist: node, version, whether it had to be durable before the node went on.
+    pub persists: Vec<(NodeId, tandem_cib::Version, bool)>,
     timers: BTreeMap<(NodeId, Slot), u64>,
     net: Vec<(u64, NodeId, u8, Vec<u8>)>,
     pub now: u64,
@@ -90,6 +93,7 @@ impl Harness {
             n,
             nodes: BTreeMap::new(),
             disk: BTreeMap::new(),
+            persists: Vec::new(),
             timers: BTreeMap::new(),
             net: Vec::new(),
             now: 0,
@@ -177,6 +181,11 @@ impl Harness {
                     self.timers.insert((id, Slot::Node(timer)), at);
                 }
                 Output::PersistCib(c) => {
+                    self.persists.push((id, c.version, true));
+                    self.disk.insert(id, *c);
+                }
+                Output::PersistStatus(c) => {
+                    self.persists.push((id, c.version, false));
                     self.disk.insert(id, *c);
                 }
                 Output::Exec { call, op } => {

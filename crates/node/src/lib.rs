@@ -10,7 +10,7 @@
 //! ```text
 //!  Input::Totem(packet/timer/Start) ─▶ ┌──────────────── Node ────────────────┐
 //!  Input::Timer(NodeTimer)          ─▶ │ Totem ─Deliver(group "tandem-node")─▶ │ ─▶ Output::Totem(Send/SetTimer/…)
-//!  Input::Request{client, req}      ─▶ │   sync rounds · CIB ops (cibops)      │ ─▶ Output::PersistCib (before replies)
+//!  Input::Request{client, req}      ─▶ │   sync rounds · CIB ops (cibops)      │ ─▶ Output::PersistCib (before replies) / PersistStatus
 //!  Input::ExecDone{call, outcome}   ─▶ │   DC: membership, scheduler,          │ ─▶ Output::Exec / CancelExec
 //!  Input::Shutdown                  ─▶ │       controller · local executor side│ ─▶ Output::Reply / Log / Exit
 //!                                      └───────────────────────────────────────┘
@@ -26,7 +26,10 @@
 //!
 //! * Carry out the outputs in order. [`Output::PersistCib`] must be durable before any later
 //!   output is acted on (a [`Output::Reply`] after it acknowledges the change), like totem's
-//!   `PersistRingSeq`.
+//!   `PersistRingSeq`. [`Output::PersistStatus`] need not: write it when the disk gets to
+//!   it, never over a later one (each persist carries the node's whole current CIB: keep
+//!   only the latest pending one, and drop it when a `PersistCib` comes), and before a
+//!   graceful exit ([`Output::Exit`], SIGTERM). See "Durability" below.
 //! * Timers: one deadline per [`NodeTimer`] and per totem `TimerKind`; a new `SetTimer`
 //!   replaces the previous deadline of that timer. Feed [`Input::Timer`] /
 //!   `Input::Totem(Timer(kind))` when it is due.
@@ -56,6 +59,26 @@
 //! executor history into `status`. Operations delivered during a round wait for its end.
 //!
 //! Messages are versioned postcard ([`wire`]).
+//!
+//! # Durability: what must be on disk before the node goes on
+//!
+//! Every applied change is written to disk as the whole CIB. Most are written *before* the
+//! next output ([`Output::PersistCib`]): configuration changes, the DC's membership and
+//! fencing records, every change a client asked for (its answer says every member holds
+//! it), and the CIBs a sync round installs. Operation records and history reports —
+//! the changes of every step of a transition (a stop, a start, a monitor's result) — are
+//! [`Output::PersistStatus`]: the node goes on (sends, acknowledges, runs the next
+//! operation) while the driver writes them, so the disk is off the path of a failover's
+//! every step. A crash may lose the last few of them; that is safe because they are
+//! status only (same configuration, same epochs, a lower `num_updates`), nobody was told
+//! they are durable, and Tandem rebuilds them: the node restarts from an earlier CIB of its
+//! own, as if it had crashed a moment sooner; members holding the newer CIB win the next
+//! sync round; every member re-reports its executor's history after each round, and a
+//! restarted node's history starts empty and is probed ([`cibops::CibOp::durable`]).
+//! The disk never goes back: every persist of either kind carries the node's current CIB,
+//! and a durable write supersedes a pending status write. So the CIB on disk after a
+//! crash is at least as recent as the last durable one, with the node's latest
+//! configuration.
 
 pub mod cibops;
 pub mod controller;

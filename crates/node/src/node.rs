@@ -493,8 +493,15 @@ impl Node {
                 }
                 self.cib = new;
                 if changed {
-                    self.out
-                        .push(Output::PersistCib(Box::new(self.cib.clone())));
+                    let cib = Box::new(self.cib.clone());
+                    // Belt and braces: a change of the epochs is a configuration change.
+                    let same_epochs = (before.admin_epoch, before.epoch)
+                        == (self.cib.version.admin_epoch, self.cib.version.epoch);
+                    self.out.push(if op.durable() || !same_epochs {
+                        Output::PersistCib(cib)
+                    } else {
+                        Output::PersistStatus(cib)
+                    });
                     if op.touches_config() && before.epoch != self.cib.version.epoch {
                         self.log(
                             Level::Notice,

@@ -6,8 +6,9 @@
 //! quorate partition, although the client was told it was committed. So a successful
 //! change is answered only once it is safe in the sense of Corosync's safe delivery: every
 //! member of the view has delivered it (totem's [`Output::Safe`](tandem_totem::Output)).
-//! Every member applies and persists (`PersistCib`) a change before it acknowledges it to
-//! the sequencer, so from then on the change is on the disk of every member of the view.
+//! Every member applies and persists (`PersistCib`: every change a client can ask for is
+//! durable, see the crate's "Durability") a change before it acknowledges it to the
+//! sequencer, so from then on the change is on the disk of every member of the view.
 //! Refusals are answered at once: nothing changed anywhere.
 //!
 //! What an answer waits for is the delivery being handled when the change was applied —

@@ -147,6 +147,13 @@ pub enum Output {
     SetTimer { timer: NodeTimer, at: u64 },
     /// Write the CIB to disk before acting on any later output.
     PersistCib(Box<Cib>),
+    /// Write the CIB to disk soon, without holding back later outputs: the change since
+    /// the previous persist is an operation record or a history report in `status`, which
+    /// a node rebuilds after a restart and no client is told about (see
+    /// [`crate::cibops::CibOp::durable`]). A crash may lose it; a later [`Output::PersistCib`]
+    /// or [`Output::PersistStatus`] (always of the node's current CIB) supersedes it; a
+    /// graceful exit writes it first.
+    PersistStatus(Box<Cib>),
     /// Run an operation; answer with [`Input::ExecDone`].
     Exec { call: CallId, op: ExecOp },
     /// Stop a recurring operation (no more `ExecDone` for it).

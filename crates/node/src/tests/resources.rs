@@ -453,3 +453,137 @@ fn a_returning_nodes_old_history_does_not_restart_the_resource() {
         vec!["controller: Waiting for the resource history of n2 before computing"]
     );
 }
+
+/// Configuration changes are written to disk before the node goes on; the records of a
+/// transition's steps (probes, the start, the monitor) are status writes that do not hold
+/// it back; a client's attribute change and cleanup are durable again.
+#[test]
+fn operation_records_are_status_writes_and_configuration_changes_durable() {
+    let mut h = Harness::new(3);
+    h.auto_agents = true;
+    assert!(h.run_until(30_000, |h| h.converged()));
+    h.run_ms(2_000);
+    let v = h.node(1).cib().version;
+    let from = h.persists.len();
+    let r = h.call(
+        1,
+        Request::CibCommit {
+            base_admin_epoch: v.admin_epoch,
+            base_epoch: v.epoch,
+            configuration: CONFIG.into(),
+        },
+    );
+    assert!(matches!(r, Response::Committed { .. }), "{r:?}");
+    assert!(h.run_until(30_000, |h| h.where_active("d").len() == 1));
+    h.run_ms(3_000);
+    let r = h.call(
+        2,
+        Request::AttrUpdate {
+            node: "n3".into(),
+            name: "color".into(),
+            value: Some("red".into()),
+        },
+    );
+    assert_eq!(r, Response::Done);
+    let r = h.call(
+        3,
+        Request::Cleanup {
+            resource: Some("d".into()),
+            node: None,
+        },
+    );
+    assert_eq!(r, Response::Done);
+    h.run_ms(3_000);
+    let at = h.where_active("d")[0];
+    let v = |epoch, num_updates| tandem_cib::Version {
+        admin_epoch: 0,
+        epoch,
+        num_updates,
+    };
+    let expected = vec![
+        (v(2, 0), true),  // the client's commit
+        (v(3, 0), true),  // the DC's membership record (the commit's <nodes/> was empty)
+        (v(3, 1), false), // probes on three nodes
+        (v(3, 2), false),
+        (v(3, 3), false),
+        (v(3, 4), false), // the start
+        (v(3, 5), false), // the first monitor
+        (v(3, 6), true),  // the client's attribute
+        (v(3, 7), true),  // the client's cleanup (which forgets the history)
+    ];
+    for id in 1..=3 {
+        let mine: Vec<_> = h.persists[from..]
+            .iter()
+            .filter(|p| p.0 == id)
+            .map(|p| (p.1, p.2))
+            .collect();
+        assert_eq!(
+            mine[..expected.len()],
+            expected[..],
+            "n{id} (d on n{at}): {mine:?}"
+        );
+        // Only status writes after the cleanup: the new probes and their records.
+        assert!(
+            mine[expected.len()..].iter().all(|p| !p.1),
+            "n{id}: {mine:?}"
+        );
+        // What the last write holds is what the node holds.
+        assert_eq!(h.disk[&id].version, h.node(id).cib().version, "n{id}");
+    }
+}
+
+/// Which replicated changes must be on disk before the node goes on: all but operation
+/// records and history reports.
+#[test]
+fn only_records_and_history_reports_are_status_writes() {
+    use crate::cibops::{CibOp, NodeRow, RecordWire};
+    let record = RecordWire {
+        rsc_id: "d".into(),
+        class: "ocf".into(),
+        provider: Some("heartbeat".into()),
+        kind: "Dummy".into(),
+        entries: Vec::new(),
+        drop_recurring: false,
+    };
+    let ops = [
+        CibOp::Commit {
+            base: (0, 1),
+            configuration: CONFIG.into(),
+        },
+        CibOp::Replace { xml: String::new() },
+        CibOp::Attrs {
+            node: "n1".into(),
+            set: vec![("a".into(), Some("1".into()))],
+        },
+        CibOp::Cleanup {
+            resource: None,
+            node: None,
+        },
+        CibOp::Record {
+            node: "n1".into(),
+            record,
+            fail: None,
+        },
+        CibOp::History {
+            node: "n1".into(),
+            lrm: None,
+        },
+        CibOp::Fenced { node: "n1".into() },
+        CibOp::Membership {
+            dc: 1,
+            quorate: true,
+            nodes: vec![NodeRow {
+                id: 1,
+                uname: "n1".into(),
+                member: true,
+                clean_down: false,
+            }],
+        },
+    ];
+    let durable: Vec<bool> = ops.iter().map(CibOp::durable).collect();
+    assert_eq!(
+        durable,
+        [true, true, true, true, false, false, true, true],
+        "{ops:?}"
+    );
+}

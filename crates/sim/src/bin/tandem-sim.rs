@@ -97,6 +97,7 @@ fn run_cluster(seeds: &[u64], start: u64, broken: tandem_sim::cluster::Broken) -
         total.rsc_deaths += s.rsc_deaths;
         total.fenced += s.fenced;
         total.crashes += s.crashes;
+        total.status_writes_lost += s.status_writes_lost;
         total.transitions += s.transitions;
         total.uncertain += s.uncertain;
         if !o.violations.is_empty() {
@@ -127,7 +128,7 @@ fn run_cluster(seeds: &[u64], start: u64, broken: tandem_sim::cluster::Broken) -
         }
     }
     println!(
-        "{} whole-node seeds from {start}: {} passed, {failed} failed; {} commits acknowledged ({} refused), {} attribute updates acknowledged ({} refused), {} transitions, {} operations ({} failed starts, {} resource deaths), {} fencings, {} crashes; {} changes answered \"may or may not be in effect\" (view ended before they were safe, another CIB won); {:.1} s",
+        "{} whole-node seeds from {start}: {} passed, {failed} failed; {} commits acknowledged ({} refused), {} attribute updates acknowledged ({} refused), {} transitions, {} operations ({} failed starts, {} resource deaths), {} fencings, {} crashes ({} losing a pending status write); {} changes answered \"may or may not be in effect\" (view ended before they were safe, another CIB won); {:.1} s",
         seeds.len(),
         seeds.len() as u64 - failed,
         total.commits_acked,
@@ -140,6 +141,7 @@ fn run_cluster(seeds: &[u64], start: u64, broken: tandem_sim::cluster::Broken) -
         total.rsc_deaths,
         total.fenced,
         total.crashes,
+        total.status_writes_lost,
         total.uncertain,
         t0.elapsed().as_secs_f64()
     );

@@ -60,6 +60,8 @@ pub struct Stats {
     pub rsc_deaths: u64,
     pub fenced: u64,
     pub crashes: u64,
+    /// Crashes that lost a status write still in progress ([`tandem_node::Output::PersistStatus`]).
+    pub status_writes_lost: u64,
     pub transitions: u64,
     /// Changes answered as possibly not in effect: their view ended before they were safe
     /// and the sync that followed agreed on another CIB (counted among the refused).
@@ -70,7 +72,8 @@ pub struct Stats {
 pub struct History {
     pub acks: Vec<Ack>,
     pub pending: BTreeMap<u64, Pending>,
-    /// The version of the last CIB each node asked to persist (across its boots).
+    /// The version of the last CIB each node asked to persist durably (`PersistCib`,
+    /// across its boots; a `PersistStatus` may be lost in a crash).
     pub last_persisted: BTreeMap<NodeId, Version>,
     /// For each (node, boot): what that node had asked to persist before this boot.
     pub persisted_before_boot: BTreeMap<(NodeId, u32), Version>,

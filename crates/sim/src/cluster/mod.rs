@@ -9,7 +9,8 @@
 //!                ▼
 //!  event queue (virtual time) ──▶ Node::handle(now, input) on node i ──▶ outputs:
 //!     packets ◀── Send (lost / duplicated / delayed / partitioned)
-//!     timers  ◀── SetTimer          disk ◀── PersistCib, PersistRingSeq
+//!     timers  ◀── SetTimer          disk ◀── PersistCib, PersistRingSeq (at once),
+//!                                            PersistStatus (20 ms later; lost in a crash)
 //!     agents  ◀── Exec / CancelExec ──▶ ExecDone (seeded durations and failures)
 //!     fencer  ◀── Fence (power off the target) ──▶ FenceDone
 //!     clients ◀── Reply (acknowledgements tracked)

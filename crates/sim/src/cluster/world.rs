@@ -1,6 +1,10 @@
 //! The simulated cluster: N [`tandem_node::Node`]s on a virtual clock over a faulty virtual
 //! network, each with a simulated disk (ring sequence and the last persisted CIB), simulated
-//! agents, a simulated fencer, and a stream of client requests.
+//! agents, a simulated fencer, and a stream of client requests. The disk writes a durable
+//! CIB ([`Output::PersistCib`]) at once and a status-only one ([`Output::PersistStatus`])
+//! [`STATUS_WRITE_LAG_MS`] later, as the daemon's writer thread does; a crash loses a
+//! status write still in progress, so the checkers see nodes restart from CIBs that lack
+//! their last operation records.
 //!
 //! Single thread; events are ordered by (time, insertion seq); every random choice comes
 //! from one `ChaCha8Rng` seeded from the run's seed, so a seed replays exactly. After every
@@ -33,6 +37,11 @@ pub const CALM_MS: u64 = 40_000;
 const REBOOT_MS: u64 = 2_000;
 /// Violations kept per run (the first ones tell the story).
 const MAX_VIOLATIONS: usize = 20;
+/// How long the simulated daemon's disk takes to write a status-only CIB
+/// ([`Output::PersistStatus`]) after the node asked: a crash within this window loses it
+/// (and whatever status writes came after it in the window, which the write coalesces).
+/// Fixed, so that adding it drew nothing from the run's random stream.
+const STATUS_WRITE_LAG_MS: u64 = 20;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 enum Slot {
@@ -64,6 +73,11 @@ enum Event {
         target: String,
         ok: bool,
     },
+    /// The disk finished writing node `node`'s pending status CIB (boot `boot`).
+    StatusWritten {
+        node: usize,
+        boot: u32,
+    },
     Crash(usize),
     Restart(usize),
     Partition(Vec<u8>),
@@ -80,6 +94,9 @@ struct SimNode {
     boot: u32,
     disk_ring_seq: u64,
     disk_cib: Cib,
+    /// A status-only CIB ([`Output::PersistStatus`]) the disk is still writing: lost in a
+    /// crash, replaced by a later one, dropped by a durable write.
+    pending_cib: Option<Cib>,
     /// PersistCib requests seen this boot (the broken lazy disk writes every other one).
     persist_count: u64,
     timers: BTreeMap<Slot, Time>,
@@ -125,6 +142,7 @@ impl World {
                 boot: 0,
                 disk_ring_seq: 0,
                 disk_cib: initial.clone(),
+                pending_cib: None,
                 persist_count: 0,
                 timers: BTreeMap::new(),
                 agents: Agents::default(),
@@ -256,7 +274,10 @@ impl World {
     fn step(&mut self, e: Event) {
         if !matches!(
             e,
-            Event::Packet { .. } | Event::Timer { .. } | Event::OpDone { .. }
+            Event::Packet { .. }
+                | Event::Timer { .. }
+                | Event::OpDone { .. }
+                | Event::StatusWritten { .. }
         ) {
             self.trace(|| format!("EVENT {e:?}"));
         }
@@ -297,6 +318,15 @@ impl World {
                     self.input(to, Input::FenceDone { node: target, ok });
                 }
             }
+            Event::StatusWritten { node, boot } => {
+                let n = &mut self.nodes[node];
+                if n.boot == boot
+                    && n.node.is_some()
+                    && let Some(cib) = n.pending_cib.take()
+                {
+                    n.disk_cib = cib;
+                }
+            }
             Event::Crash(i) => self.crash(i),
             Event::Restart(i) => self.restart(i),
             Event::Partition(s) => self.side = s,
@@ -321,10 +351,13 @@ impl World {
 
     fn crash(&mut self, i: usize) {
         let n = &mut self.nodes[i];
+        // A status write still in progress dies with the process.
+        let lost = n.pending_cib.take().is_some();
         if n.node.take().is_some() {
             n.timers.clear();
             n.agents.kill_all();
             self.history.stats.crashes += 1;
+            self.history.stats.status_writes_lost += u64::from(lost);
         }
     }
 
@@ -379,6 +412,18 @@ impl World {
                 self.history.last_persisted.insert(n.id, cib.version);
                 if !(self.sc.broken.lazy_persist && n.persist_count.is_multiple_of(2)) {
                     n.disk_cib = *cib;
+                    n.pending_cib = None;
+                }
+            }
+            Output::PersistStatus(cib) => {
+                // Not durable before the node goes on: the disk writes it a little later
+                // (coalescing what comes meanwhile); a crash before then loses it.
+                let n = &mut self.nodes[i];
+                let writing = n.pending_cib.replace(*cib).is_some();
+                if !writing {
+                    let boot = n.boot;
+                    let t = self.now + ms(STATUS_WRITE_LAG_MS);
+                    self.at(t, Event::StatusWritten { node: i, boot });
                 }
             }
             Output::Exec { call, op } => {
@@ -407,8 +452,13 @@ impl World {
                 self.trace(|| format!("node {id} [{}] {}", l.subsys, l.text));
             }
             Output::Exit => {
-                // A graceful shutdown finished: the daemon exits (no shutdowns are
-                // requested by this simulator; handled for completeness).
+                // A graceful shutdown finished: the daemon writes what is pending and
+                // exits (no shutdowns are requested by this simulator; handled for
+                // completeness).
+                let n = &mut self.nodes[i];
+                if let Some(cib) = n.pending_cib.take() {
+                    n.disk_cib = cib;
+                }
                 self.crash(i);
             }
         }

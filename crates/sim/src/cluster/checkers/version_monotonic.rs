@@ -1,7 +1,8 @@
 //! Invariant 4: the CIB version `(admin_epoch, epoch, num_updates)` never decreases on a
 //! node — while it runs, and across a crash: a restarted node starts from at least the
 //! version it had asked its disk to keep ([`tandem_node::Output::PersistCib`]) before the
-//! crash.
+//! crash. Status writes ([`tandem_node::Output::PersistStatus`]) do not count: a crash may
+//! lose the last of them, so only `num_updates` above the last durable version may be lost.
 
 use std::collections::{BTreeMap, BTreeSet};
 
