@@ -302,6 +302,20 @@ impl Harness {
         self.replies.remove(&c).expect("answered within 10 s")
     }
 
+    /// Commits `configuration` on node `id` against the version it holds (as `tandem
+    /// configure` does) and runs until it is answered.
+    pub fn commit(&mut self, id: NodeId, configuration: &str) -> Response {
+        let v = self.node(id).cib().version;
+        self.call(
+            id,
+            Request::CibCommit {
+                base_admin_epoch: v.admin_epoch,
+                base_epoch: v.epoch,
+                configuration: configuration.to_string(),
+            },
+        )
+    }
+
     /// Finishes the first running operation matching `pred` with `outcome`.
     pub fn finish(&mut self, pred: impl Fn(&Ran) -> bool, rc: i32) -> Ran {
         let i = self

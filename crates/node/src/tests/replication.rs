@@ -10,18 +10,6 @@ fn config_with(rsc: &str) -> String {
     CONFIG.replace("<resources/>", &format!("<resources>{rsc}</resources>"))
 }
 
-fn commit(h: &mut Harness, node: u32, conf: &str) -> Response {
-    let v = h.node(node).cib().version;
-    h.call(
-        node,
-        Request::CibCommit {
-            base_admin_epoch: v.admin_epoch,
-            base_epoch: v.epoch,
-            configuration: conf.to_string(),
-        },
-    )
-}
-
 fn started(n: usize) -> Harness {
     let mut h = Harness::new(n);
     assert!(h.run_until(30_000, |h| h.converged()), "{:#?}", h.logs);
@@ -101,8 +89,7 @@ fn three_nodes_agree_on_cib_dc_and_membership() {
 fn commit_is_applied_everywhere_and_answered_after_delivery() {
     let mut h = started(3);
     let before = h.node(2).cib().version;
-    let r = commit(
-        &mut h,
+    let r = h.commit(
         2,
         &config_with(r#"<primitive id="d" class="ocf" provider="heartbeat" type="Dummy"/>"#),
     );
@@ -131,7 +118,7 @@ fn commit_is_applied_everywhere_and_answered_after_delivery() {
 fn stale_and_invalid_commits_change_nothing_anywhere() {
     let mut h = started(3);
     let v = h.node(1).cib().version;
-    let ok = commit(&mut h, 1, &config_with(""));
+    let ok = h.commit(1, &config_with(""));
     assert!(matches!(ok, Response::Committed { .. }) || ok == Response::Committed { version: v });
     let now = h.node(1).cib().version;
     let stale = h.call(
@@ -151,8 +138,7 @@ fn stale_and_invalid_commits_change_nothing_anywhere() {
             )
         }
     );
-    let bad = commit(
-        &mut h,
+    let bad = h.commit(
         2,
         &config_with(
             r#"<primitive id="d" class="ocf" provider="heartbeat" type="Dummy"><operations><op id="m" name="monitor" interval="10s"/><op id="m2" name="monitor" interval="10s"/></operations></primitive>"#,
@@ -225,8 +211,7 @@ fn a_restarted_node_takes_the_clusters_newer_cib() {
     let mut h = started(3);
     h.crash(3);
     assert!(h.run_until(30_000, |h| h.converged()));
-    let r = commit(
-        &mut h,
+    let r = h.commit(
         1,
         &config_with(r#"<primitive id="d" class="ocf" provider="heartbeat" type="Dummy"/>"#),
     );
@@ -416,8 +401,7 @@ fn after_a_partition_heals_the_newer_side_wins_everywhere() {
         && h.node(1).is_synced()
         && h.node(3).is_synced()));
     h.run_ms(2_000);
-    let r = commit(
-        &mut h,
+    let r = h.commit(
         1,
         &config_with(r#"<primitive id="major" class="ocf" provider="heartbeat" type="Dummy"/>"#),
     );
@@ -508,8 +492,7 @@ fn a_merge_reasserts_attributes_and_keeps_deletions() {
 #[test]
 fn a_node_restarting_faster_than_failure_detection_still_syncs() {
     let mut h = started(3);
-    let r = commit(
-        &mut h,
+    let r = h.commit(
         1,
         &config_with(r#"<primitive id="d" class="ocf" provider="heartbeat" type="Dummy"/>"#),
     );

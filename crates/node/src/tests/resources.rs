@@ -6,20 +6,18 @@ use crate::{Request, Response};
 
 const CONFIG: &str = r#"<configuration><crm_config><cluster_property_set id="cib-bootstrap-options"><nvpair id="o1" name="stonith-enabled" value="false"/></cluster_property_set></crm_config><nodes/><resources><primitive id="d" class="ocf" provider="heartbeat" type="Dummy"><operations><op id="d-mon" name="monitor" interval="10s" timeout="20s"/></operations></primitive></resources><constraints/></configuration>"#;
 
-fn cluster(n: usize) -> Harness {
+/// `n` nodes in one view with the DC's membership written, agents answering at once.
+fn settled(n: usize) -> Harness {
     let mut h = Harness::new(n);
     h.auto_agents = true;
     assert!(h.run_until(30_000, |h| h.converged()));
     h.run_ms(2_000);
-    let v = h.node(1).cib().version;
-    let r = h.call(
-        1,
-        Request::CibCommit {
-            base_admin_epoch: v.admin_epoch,
-            base_epoch: v.epoch,
-            configuration: CONFIG.into(),
-        },
-    );
+    h
+}
+
+fn cluster(n: usize) -> Harness {
+    let mut h = settled(n);
+    let r = h.commit(1, CONFIG);
     assert!(matches!(r, Response::Committed { .. }), "{r:?}");
     let ok = h.run_until(30_000, |h| h.where_active("d").len() == 1);
     assert!(
@@ -167,23 +165,12 @@ fn graceful_shutdown_moves_resources_away_then_exits() {
 /// (simulator seed 1079).
 #[test]
 fn the_dc_computes_again_after_a_completed_transition() {
-    let mut h = Harness::new(2);
-    h.auto_agents = true;
-    assert!(h.run_until(30_000, |h| h.converged()));
-    h.run_ms(2_000);
+    let mut h = settled(2);
     let two = CONFIG.replace(
         "</resources>",
         r#"<primitive id="e" class="ocf" provider="heartbeat" type="Dummy"/></resources>"#,
     );
-    let v = h.node(1).cib().version;
-    let r = h.call(
-        1,
-        Request::CibCommit {
-            base_admin_epoch: v.admin_epoch,
-            base_epoch: v.epoch,
-            configuration: two,
-        },
-    );
+    let r = h.commit(1, &two);
     assert!(matches!(r, Response::Committed { .. }), "{r:?}");
     assert!(h.run_until(30_000, |h| h.where_active("d").len() == 1
         && h.where_active("e").len() == 1));
@@ -281,15 +268,7 @@ fn actions_in_flight_on_a_member_that_was_apart_are_lost() {
     let mut h = Harness::new(3);
     assert!(h.run_until(30_000, |h| h.converged()));
     h.run_ms(2_000);
-    let v = h.node(1).cib().version;
-    let r = h.call(
-        1,
-        Request::CibCommit {
-            base_admin_epoch: v.admin_epoch,
-            base_epoch: v.epoch,
-            configuration: CONFIG.into(),
-        },
-    );
+    let r = h.commit(1, CONFIG);
     assert!(matches!(r, Response::Committed { .. }), "{r:?}");
     // The probes run (the agents are not answered): one is in flight on n2.
     assert!(h.run_until(10_000, |h| h.running.iter().any(|r| r.node == 2)));
@@ -384,10 +363,7 @@ fn a_late_fencing_confirmation_keeps_a_rejoined_nodes_history() {
 /// well after the DC's debounce.
 #[test]
 fn a_returning_nodes_old_history_does_not_restart_the_resource() {
-    let mut h = Harness::new(3);
-    h.auto_agents = true;
-    assert!(h.run_until(30_000, |h| h.converged()));
-    h.run_ms(2_000);
+    let mut h = settled(3);
     // d prefers n2 less than it sticks where it runs: it starts on n2 and does not fail back.
     let conf = CONFIG
         .replace(
@@ -398,15 +374,7 @@ fn a_returning_nodes_old_history_does_not_restart_the_resource() {
             "<constraints/>",
             r#"<constraints><rsc_location id="l" rsc="d" node="n2" score="50"/></constraints>"#,
         );
-    let v = h.node(1).cib().version;
-    let r = h.call(
-        1,
-        Request::CibCommit {
-            base_admin_epoch: v.admin_epoch,
-            base_epoch: v.epoch,
-            configuration: conf,
-        },
-    );
+    let r = h.commit(1, &conf);
     assert!(matches!(r, Response::Committed { .. }), "{r:?}");
     assert!(h.run_until(30_000, |h| h.where_active("d") == vec![2]));
     h.run_ms(3_000);
@@ -459,20 +427,9 @@ fn a_returning_nodes_old_history_does_not_restart_the_resource() {
 /// it back; a client's attribute change and cleanup are durable again.
 #[test]
 fn operation_records_are_status_writes_and_configuration_changes_durable() {
-    let mut h = Harness::new(3);
-    h.auto_agents = true;
-    assert!(h.run_until(30_000, |h| h.converged()));
-    h.run_ms(2_000);
-    let v = h.node(1).cib().version;
+    let mut h = settled(3);
     let from = h.persists.len();
-    let r = h.call(
-        1,
-        Request::CibCommit {
-            base_admin_epoch: v.admin_epoch,
-            base_epoch: v.epoch,
-            configuration: CONFIG.into(),
-        },
-    );
+    let r = h.commit(1, CONFIG);
     assert!(matches!(r, Response::Committed { .. }), "{r:?}");
     assert!(h.run_until(30_000, |h| h.where_active("d").len() == 1));
     h.run_ms(3_000);
