@@ -72,6 +72,32 @@ pub fn run_agent(name: &str, action: Option<&str>, env: &Env) -> i32 {
     }
 }
 
+/// Whether `action` of built-in agent `name` may run inside another process — the daemon of
+/// the binary that is these agents — through [`run_captured`]: it only reads state, ends
+/// quickly, and writes nothing but its exit reason. That is the `monitor` of `IPaddr` (one
+/// netlink dump), `process` (a pid file and `/proc`) and `Stateful` (a state file). `Dummy`
+/// is not among them: its `op_sleep` makes it slow on purpose, and tests of timeouts rely on
+/// its process being killed.
+pub fn runs_in_process(name: &str, action: &str) -> bool {
+    matches!(name, "IPaddr" | "process" | "Stateful") && action == "monitor"
+}
+
+/// Runs agent `name`'s `action` as [`run_agent`] does, but returns what it would write to
+/// stderr (its exit-reason line) instead of writing it: `(exit code, stderr)`. Meant for
+/// what [`runs_in_process`] allows, which writes nothing else.
+pub fn run_captured(name: &str, action: &str, env: &Env) -> (i32, String) {
+    let Some(a) = agent(name) else {
+        return (
+            ocf::rc::ERR_INSTALLED,
+            format!("no built-in agent called {name}\n"),
+        );
+    };
+    match a.run(action, env) {
+        Ok(code) => (code, String::new()),
+        Err(f) => (f.rc, format!("{}\n", ocf::exit_reason_line(env, &f))),
+    }
+}
+
 /// An agent's meta-data XML.
 pub fn metadata(name: &str) -> Option<String> {
     agent(name).map(|a| a.metadata().to_xml())

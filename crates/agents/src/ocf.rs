@@ -82,6 +82,13 @@ impl Env {
         }
     }
 
+    /// An environment from owned pairs (an executor running an agent in-process).
+    pub fn from_owned(pairs: &[(String, String)]) -> Env {
+        Env {
+            vars: pairs.iter().cloned().collect(),
+        }
+    }
+
     /// An environment from pairs (tests).
     pub fn from_pairs(pairs: &[(&str, &str)]) -> Env {
         Env {
@@ -372,14 +379,20 @@ pub fn main_for(agent: &dyn Agent, action: Option<&str>, env: &Env) -> i32 {
         _ => match agent.run(action, env) {
             Ok(code) => code,
             Err(f) => {
-                let prefix = env
-                    .var("OCF_EXIT_REASON_PREFIX")
-                    .unwrap_or("ocf-exit-reason:");
-                eprintln!("{prefix}{}", f.reason.replace('\n', " "));
+                eprintln!("{}", exit_reason_line(env, &f));
                 f.rc
             }
         },
     }
+}
+
+/// The line an agent writes to stderr for a failure: the exit-reason prefix the cluster
+/// gave (`OCF_EXIT_REASON_PREFIX`, default `ocf-exit-reason:`) and the reason on one line.
+pub fn exit_reason_line(env: &Env, f: &Failure) -> String {
+    let prefix = env
+        .var("OCF_EXIT_REASON_PREFIX")
+        .unwrap_or("ocf-exit-reason:");
+    format!("{prefix}{}", f.reason.replace('\n', " "))
 }
 
 /// The actions an agent implements: those of its meta-data, and [`WATCH`] if it watches.

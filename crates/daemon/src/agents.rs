@@ -18,8 +18,8 @@ use std::sync::Arc;
 use std::time::UNIX_EPOCH;
 
 use tandem_exec::{
-    AgentId, Class, Event, ExecConfig, ExecOptions, ExecStatus, Executor, OpKey, OpRequest,
-    OpResult, Runner, WatchEnd, WatchEvent, WatchNote,
+    AgentId, Class, Event, ExecConfig, ExecOptions, ExecStatus, Executor, InProcess, OpKey,
+    OpRequest, OpResult, Runner, WatchEnd, WatchEvent, WatchNote,
 };
 use tandem_node::outcome::op_status;
 use tandem_node::{CallId, ExecOp, OpOutcome};
@@ -45,13 +45,17 @@ pub struct Channels {
     pub notes: mpsc::Receiver<WatchNote>,
 }
 
-/// Starts the executor task (watchers on).
-pub fn start(config: ExecConfig) -> Channels {
+/// Starts the executor task (watchers on); the actions `in_process` takes run in this
+/// process ([`tandem_exec::inproc`]).
+pub fn start(config: ExecConfig, in_process: Option<Arc<dyn InProcess>>) -> Channels {
     let (cmd_tx, cmd_rx) = mpsc::channel(MAX_QUEUED_COMMANDS);
     // Unbounded: at most one result per operation run, and the node bounds operations.
     let (res_tx, res_rx) = mpsc::unbounded_channel();
-    let (executor, events, notes) =
-        Executor::start_with(Arc::new(Runner::new(config)), ExecOptions::default());
+    let mut runner = Runner::new(config);
+    if let Some(agents) = in_process {
+        runner = runner.with_in_process(agents);
+    }
+    let (executor, events, notes) = Executor::start_with(Arc::new(runner), ExecOptions::default());
     tokio::spawn(drive(executor, events, cmd_rx, res_tx));
     Channels {
         commands: cmd_tx,

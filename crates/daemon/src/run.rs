@@ -271,7 +271,7 @@ async fn async_main(
         commands: exec,
         results: mut exec_rx,
         notes: mut watch_rx,
-    } = agents::start(exec_config);
+    } = agents::start(exec_config, opts.in_process.clone());
     let mut d = Daemon {
         node: Node::new(NodeParams {
             totem: params,

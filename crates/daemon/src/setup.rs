@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 use std::net::{IpAddr, SocketAddr, UdpSocket};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use anyhow::{Context, bail};
 use tandem_totem::NodeId;
@@ -23,6 +24,9 @@ pub struct DaemonOptions {
     pub ocf_root: Option<PathBuf>,
     /// Ask for realtime scheduling (`SCHED_RR`, as Corosync does; see `realtime`).
     pub realtime: bool,
+    /// Agents the executor may run in this process rather than as children
+    /// ([`tandem_exec::inproc`]): the binary's own built-in agents.
+    pub in_process: Option<Arc<dyn tandem_exec::InProcess>>,
 }
 
 pub const DEFAULT_CONFIG: &str = "/etc/tandem/corosync.conf";

@@ -34,6 +34,12 @@
 //! controller takes only the reload actions from `<actions>`. Agents that say neither are
 //! never asked to `watch`.
 //!
+//! A driver that *is* some agents — the `tandem` binary is `ocf:tandem:*` — may hand the
+//! runner an [`InProcess`] ([`inproc`]): the actions it takes (the built-in agents'
+//! monitors) then run on a thread of the executor's process with the environment a child
+//! would get, and their answers go through the same translation, timeout and cancellation;
+//! every other action runs as a process.
+//!
 //! Processes run in their own process group through `posix_spawn` (never a shell; parameters
 //! go through the environment or stdin), their output is captured up to a limit, and at the
 //! timeout the whole group gets SIGTERM and, after a grace period, SIGKILL; orphans are reaped
@@ -67,6 +73,7 @@ pub mod discover;
 pub mod env;
 mod error;
 mod executor;
+pub mod inproc;
 pub mod lsb;
 pub mod metadata;
 pub mod ocf;
@@ -85,6 +92,7 @@ pub use executor::{
     Event, ExecOptions, Executor, MAX_PENDING_EVENTS, WATCH_CAPABILITY_TTL, WATCH_MAX_LIFETIME,
     WatchEvent, WatchNote,
 };
+pub use inproc::{InProcess, InProcessExit, MAX_IN_PROCESS_RUNNING};
 pub use metadata::{
     ActionInfo, AgentMetadata, OpConfig, ParamInfo, check_op_timeouts, parse_duration_ms,
 };

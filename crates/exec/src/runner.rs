@@ -5,11 +5,13 @@ use std::future::Future;
 use std::io;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
 use crate::discover;
 use crate::env::exit_reason;
 use crate::error::ExecError;
+use crate::inproc::{InProcess, InProcessAgents};
 use crate::metadata::AgentMetadata;
 use crate::process::{self, DEFAULT_KILL_GRACE, Exit, Invocation, MAX_OUTPUT_BYTES, Outcome};
 use crate::rc::OcfRc;
@@ -61,6 +63,7 @@ pub struct Runner {
     config: ExecConfig,
     systemd: Systemd,
     fence: FenceRegistry,
+    in_process: Option<InProcessAgents>,
 }
 
 impl Runner {
@@ -71,7 +74,15 @@ impl Runner {
             systemd: Systemd::new(config.systemd.clone()),
             fence: FenceRegistry::default(),
             config,
+            in_process: None,
         }
+    }
+
+    /// The same runner, running the OCF actions `agents` takes in this process instead of
+    /// as children ([`crate::inproc`]).
+    pub fn with_in_process(mut self, agents: Arc<dyn InProcess>) -> Runner {
+        self.in_process = Some(InProcessAgents::new(agents));
+        self
     }
 
     /// The configuration.
@@ -82,7 +93,7 @@ impl Runner {
     /// Runs one operation; `cancel` resolving kills it (result status `Cancelled`).
     pub async fn run(&self, req: &OpRequest, cancel: impl Future<Output = ()>) -> OpResult {
         match req.agent.class {
-            Class::Ocf => ocf::run(&self.config, req, cancel).await,
+            Class::Ocf => ocf::run(&self.config, self.in_process.as_ref(), req, cancel).await,
             Class::Lsb => lsb::run(&self.config, req, cancel).await,
             Class::Systemd => self.systemd.run(req, cancel).await,
             Class::Service => match self.resolve_service(&req.agent.kind).await {
@@ -262,7 +273,8 @@ pub(crate) async fn run_process(
     from_outcome(outcome, &req.action, timeout_ms, map, reasons)
 }
 
-fn from_outcome(
+/// Turns how an agent ended into an operation result (see [`run_process`]).
+pub(crate) fn from_outcome(
     o: Outcome,
     action: &str,
     timeout_ms: u64,

@@ -451,3 +451,66 @@ fn cancelling_a_running_recurring_operation_kills_it() {
     // SIGTERM ends `sleep` at once; nowhere near its 60 s or the 120 s timeout.
     assert!(elapsed < Duration::from_secs(10), "{elapsed:?}");
 }
+
+/// A fake in-process agent (test): answers `monitor` of `ocf:test:Twin` itself, with the
+/// resource's parameter echoed in the exit reason.
+struct FakeTwin;
+
+impl tandem_exec::InProcess for FakeTwin {
+    fn handles(&self, _path: &std::path::Path, agent: &AgentId, action: &str) -> bool {
+        agent.kind == "Twin" && action == "monitor"
+    }
+    fn run(
+        &self,
+        _agent: &AgentId,
+        _action: &str,
+        env: &[(String, String)],
+    ) -> tandem_exec::InProcessExit {
+        let color = env
+            .iter()
+            .find(|(k, _)| k == "OCF_RESKEY_color")
+            .map_or("", |(_, v)| v.as_str());
+        tandem_exec::InProcessExit {
+            code: 7,
+            stdout: String::new(),
+            stderr: format!("ocf-exit-reason:in-process saw {color}\n"),
+        }
+    }
+}
+
+/// With an in-process agent set, the runner asks it for the actions it takes — after the
+/// same checks as for a process (the agent must be installed) — and runs the installed
+/// executable for every other action; results go through the same translation.
+#[test]
+fn in_process_actions_skip_the_process_and_others_still_run_it() {
+    let dir = TempDir::new("tdm-inproc");
+    let agent = dir.path().join("ocf/resource.d/test/Twin");
+    script(
+        &agent,
+        "#!/bin/sh\necho \"ocf-exit-reason:process ran $1\" >&2\nexit 1\n",
+    );
+    let runner = Runner::new(config(&dir)).with_in_process(Arc::new(FakeTwin));
+    let twin = AgentId::ocf("test", "Twin").unwrap();
+    let rt = rt();
+    let monitor = OpRequest::new("t", twin.clone(), "monitor").param("color", "green");
+    let r = rt.block_on(runner.run(&monitor, std::future::pending()));
+    assert_eq!(
+        (r.rc, r.status, r.exit_code, r.exit_reason.as_deref()),
+        (
+            OcfRc::NotRunning,
+            ExecStatus::Done,
+            Some(7),
+            Some("in-process saw green")
+        )
+    );
+    let start = OpRequest::new("t", twin.clone(), "start");
+    let r = rt.block_on(runner.run(&start, std::future::pending()));
+    assert_eq!(
+        (r.rc, r.exit_reason.as_deref()),
+        (OcfRc::Error, Some("process ran start"))
+    );
+    // Not installed is not installed, whoever would answer.
+    std::fs::remove_file(&agent).unwrap();
+    let r = rt.block_on(runner.run(&monitor, std::future::pending()));
+    assert_eq!(r.rc, OcfRc::NotInstalled);
+}
