@@ -126,6 +126,13 @@ fn realtime_line(realtime: Option<std::io::Result<()>>) -> (Level, String) {
     }
 }
 
+/// Microseconds since the Unix epoch (0 for a clock before it).
+fn unix_now_us() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_micros() as u64)
+}
+
 fn boot_id() -> u64 {
     // Milliseconds since the epoch (monotonic across restarts of a sane clock) in the high
     // bits, process id and sub-millisecond time in the low bits for uniqueness.
@@ -272,6 +279,11 @@ async fn async_main(
         results: mut exec_rx,
         notes: mut watch_rx,
     } = agents::start(exec_config, opts.in_process.clone());
+    // The loop's time 0, and where on it the heartbeats fall: on the wall clock's multiples
+    // of their interval, as on every node whose clock agrees (`Params::hello_phase_for`).
+    let start = Instant::now();
+    let mut params = params;
+    params.hello_phase = params.hello_phase_for(unix_now_us());
     let mut d = Daemon {
         node: Node::new(NodeParams {
             totem: params,
@@ -279,7 +291,7 @@ async fn async_main(
             cib,
         }),
         setup,
-        start: Instant::now(),
+        start,
         timers: BTreeMap::new(),
         store,
         exec,

@@ -358,6 +358,9 @@ impl World {
             Params::from_config(&self.cfg, n.id, boot_id, self.key.clone(), n.disk_ring_seq)
                 .expect("node is in the nodelist");
         p.knobs = self.sc.knobs;
+        // Each node's heartbeat grid starts when it does, as if every node's clock were its
+        // own: the simulated nodes do not share the wall-clock alignment the daemon uses.
+        p.hello_phase = self.now;
         n.totem = Some(Totem::new(p));
         self.input(i, Input::Start);
         self.input(i, Input::JoinGroup("sim".into()));

@@ -369,9 +369,11 @@ impl World {
         n.boot += 1;
         n.persist_count = 0;
         let boot_id = self.now * 16 + u64::from(n.boot);
-        let totem =
+        let mut totem =
             Params::from_config(&self.cfg, n.id, boot_id, self.key.clone(), n.disk_ring_seq)
                 .expect("node is in the nodelist");
+        // A heartbeat grid of its own per node, from its start (see `crate::world`).
+        totem.hello_phase = self.now;
         let names = (1..=self.sc.nodes as NodeId)
             .map(|id| (id, format!("n{id}")))
             .collect();

@@ -191,7 +191,11 @@ impl Totem {
                 self.send_on(id, link, &Message::Hello(h));
             }
         }
-        self.next_hello = self.now + ms(self.p.timing.ping_interval_ms);
+        self.next_hello = next_on_grid(
+            self.now,
+            ms(self.p.timing.ping_interval_ms),
+            self.p.hello_phase,
+        );
     }
 
     /// Marks links and nodes dead whose silence exceeded their timeouts.
@@ -318,5 +322,64 @@ impl Totem {
             }
         }
         None
+    }
+}
+
+/// The first time after `now` that is ≡ `phase` (mod `interval`): heartbeats stay on one grid
+/// whenever they are sent, so a late timer delays one heartbeat, not every later one, and an
+/// extra heartbeat (a membership change sends one at once) never makes the next gap longer
+/// than `interval`.
+pub(super) fn next_on_grid(now: Time, interval: Time, phase: Time) -> Time {
+    let interval = interval.max(1);
+    let since = (now % interval + interval - phase % interval) % interval;
+    now - since + interval
+}
+
+/// The phase (see [`next_on_grid`]) of the grid whose points are the wall clock's multiples
+/// of `interval`, for a clock whose time 0 is `unix_us` after the epoch.
+pub(crate) fn wall_clock_phase(interval: Time, unix_us: u64) -> Time {
+    let interval = interval.max(1);
+    (interval - unix_us % interval) % interval
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{next_on_grid, wall_clock_phase};
+
+    #[test]
+    fn the_wall_clock_phase_puts_heartbeats_on_the_wall_clocks_multiples() {
+        let i = 200_000;
+        for unix_us in [0, 1, 199_999, 200_000, 1_765_112_345_678_901] {
+            let p = wall_clock_phase(i, unix_us);
+            assert!(p < i);
+            for now in [0, 17, 123_456, 10_000_000_001] {
+                let at = next_on_grid(now, i, p);
+                assert_eq!((unix_us + at) % i, 0, "unix {unix_us}, now {now}");
+                assert!(at > now && at - now <= i);
+            }
+        }
+    }
+
+    #[test]
+    fn heartbeats_stay_on_their_grid() {
+        // Interval 200 ms, phase 30 ms: the grid is 30, 230, 430, ... ms.
+        let (i, p) = (200_000, 30_000);
+        assert_eq!(next_on_grid(0, i, p), 30_000);
+        assert_eq!(
+            next_on_grid(30_000, i, p),
+            230_000,
+            "on the grid: one interval on"
+        );
+        assert_eq!(next_on_grid(30_001, i, p), 230_000);
+        assert_eq!(
+            next_on_grid(230_400, i, p),
+            430_000,
+            "a late timer does not drift"
+        );
+        assert_eq!(next_on_grid(229_999, i, p), 230_000);
+        // A phase past the interval wraps; phase 0 is the plain multiples.
+        assert_eq!(next_on_grid(10, i, 230_000), 30_000);
+        assert_eq!(next_on_grid(199_999, i, 0), 200_000);
+        assert_eq!(next_on_grid(5, 0, 0), 6, "a zero interval is one µs");
     }
 }

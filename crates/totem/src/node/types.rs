@@ -69,6 +69,10 @@ pub struct Params {
     pub expected_votes: u32,
     /// The highest ring sequence this node ever used, from its state directory.
     pub persisted_ring_seq: u64,
+    /// Where heartbeats fall in time: at every time ≡ `hello_phase` (mod the heartbeat
+    /// interval), µs. The daemon derives it from the wall clock so that nodes whose clocks
+    /// agree send theirs at the same instants (see [`Params::hello_phase_for`]); 0 by default.
+    pub hello_phase: Time,
     pub knobs: Knobs,
 }
 
@@ -109,8 +113,19 @@ impl Params {
             quorum: cfg.quorum.clone(),
             expected_votes: cfg.quorum.expected_votes.unwrap_or(total),
             persisted_ring_seq,
+            hello_phase: 0,
             knobs: Knobs::default(),
         })
+    }
+
+    /// The [`Params::hello_phase`] that puts this node's heartbeats on the wall clock's
+    /// multiples of the heartbeat interval, for a node whose time 0 is `unix_us` µs after
+    /// the Unix epoch. Nodes whose clocks agree (NTP, or one host) then send their heartbeats
+    /// together, and each takes its peers' heartbeats in the wake-up it sends its own in, or
+    /// the one right after, instead of one wake-up per peer at a phase of its own. Clocks
+    /// that disagree cost nothing but that saving: the interval is the same either way.
+    pub fn hello_phase_for(&self, unix_us: u64) -> Time {
+        super::peers::wall_clock_phase(ms(self.timing.ping_interval_ms), unix_us)
     }
 }
 
