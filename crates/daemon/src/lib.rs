@@ -34,6 +34,7 @@
 //!     node_id: Some(1),
 //!     ocf_root: None,
 //!     realtime: true,
+//!     in_process: None, // the `tandem` binary passes its built-in agents here
 //! };
 //! tandem_daemon::run(opts).unwrap(); // until SIGTERM
 //! ```

@@ -25,7 +25,7 @@
 //! * `consensus` stays 1.2 × token (960 ms), `join` 50 ms: a membership round on a live
 //!   network takes a few milliseconds, and a stalled one is retried after consensus.
 //! * Heartbeats fall on the wall clock's multiples of their interval (`Params::hello_phase`):
-//!   nodes whose clocks agree send theirs at the same instants, so a node mostly takes its
+//!   nodes whose clocks agree send theirs at the same instants, so a node often takes its
 //!   peers' heartbeats in the wake-up that sends its own instead of waking once per peer.
 //!   An idle node's CPU is mostly the cost of its wake-ups. The interval and the detection
 //!   time are the same whether clocks agree or not.
