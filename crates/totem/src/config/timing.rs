@@ -14,9 +14,12 @@
 //! So when `token` is **not** set, Tandem uses [`TANDEM_DEFAULT_TOKEN_MS`] (800 ms) with no
 //! per-node coefficient ([`TANDEM_DEFAULT_TOKEN_COEFFICIENT_MS`] = 0):
 //!
-//! * Four heartbeats (every 200 ms) must be lost in a row before a live node looks dead: at
-//!   2 % loss that is 0.02⁴ = 1.6·10⁻⁷ per heartbeat window, about once in three years
-//!   for a pair of nodes.
+//! * Heartbeats go out every 200 ms, so a live node looks dead after three lost in a row
+//!   when the fourth is delayed more than the last one heard (a silence of 800 ms plus the
+//!   difference of two network delays): at 2 % loss about 0.02³ / 2 = 4·10⁻⁶ per heartbeat,
+//!   a few times a day for a pair of nodes under a sustained 2 % loss. `bench/failover`'s
+//!   soak (2 % loss, 0–40 ms delay) has seen it once in four 10-minute runs (BENCHMARKS.md);
+//!   a grace of a fraction of the interval on the token would make it four in a row (0.02⁴).
 //! * A hard failure is detected 600–800 ms after it happens (the token less the time since
 //!   the node's last heartbeat), which leaves the rest of a sub-second failover (one join
 //!   window, the membership round, scheduling, starting the resources) 200–400 ms.
