@@ -2,7 +2,7 @@
 //!
 //! The `tandem` binary that runs the daemon *is* Tandem's built-in agents: `ocf:tandem:IPaddr`
 //! and friends are symlinks to it. Forking and executing that binary for each monitor — a
-//! 70 MiB executable loaded, linked and torn down every few seconds — is most of what an idle
+//! 77 MB executable loaded, linked and torn down every few seconds — is most of what an idle
 //! node spends on its resources. A driver that knows it can run an agent's action itself
 //! hands the runner an [`InProcess`]; the runner then calls it for the actions it takes.
 //!
@@ -88,7 +88,7 @@ impl InProcessAgents {
     }
 
     /// Runs `action` in-process if it is handled and a slot is free; `None` means "run the
-    /// process". `env` is the operation's OCF environment.
+    /// process". `ocf_env` is the operation's OCF environment.
     pub(crate) async fn run(
         &self,
         path: &Path,

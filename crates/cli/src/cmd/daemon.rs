@@ -49,7 +49,7 @@ pub fn run(a: DaemonArgs, run_dir: PathBuf) -> anyhow::Result<ExitCode> {
 /// The built-in agents (`ocf:tandem:*`) as the daemon's executor runs them in-process: this
 /// binary is those agents (`main` dispatches on the name it is run under), so when the
 /// installed agent *is* this binary — the same file, not merely the same name — running its
-/// monitor on a thread gives the answer a child would, without loading a 70 MiB executable
+/// monitor on a thread gives the answer a child would, without loading a 77 MB executable
 /// every few seconds. Anything else (another file installed under the name, an upgraded
 /// binary on disk that this older process is not) runs as a process.
 struct BuiltinAgents {
