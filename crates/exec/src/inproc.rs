@@ -230,15 +230,40 @@ mod tests {
         })
     }
 
+    /// A fake whose agent waits until the returned sender sends (or is dropped).
+    fn gated() -> (Arc<FakeAgents>, mpsc::Sender<()>) {
+        let (open, gate) = mpsc::channel();
+        let f = fake(InProcessExit::default());
+        *f.gate.lock().expect("lock") = Some(gate);
+        (f, open)
+    }
+
     fn agent() -> AgentId {
         AgentId::ocf("fake", "A").expect("valid")
     }
 
-    fn rt() -> tokio::runtime::Runtime {
+    /// Runs `action` of `ocf:fake:A` through `ip` on a runtime of its own.
+    fn run(
+        ip: &InProcessAgents,
+        action: &str,
+        env: &[(String, String)],
+        timeout: Duration,
+        cancel: impl Future<Output = ()>,
+    ) -> Option<Outcome> {
         tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
             .expect("runtime")
+            .block_on(ip.run(Path::new("/x"), &agent(), action, env, timeout, cancel))
+    }
+
+    /// Waits (at most 10 s) until every slot is free again.
+    fn wait_until_idle(ip: &InProcessAgents) {
+        let t0 = Instant::now();
+        while ip.running() != 0 {
+            assert!(t0.elapsed() < Duration::from_secs(10), "the slot came back");
+            std::thread::sleep(Duration::from_millis(5));
+        }
     }
 
     #[test]
@@ -253,17 +278,8 @@ mod tests {
             ("OCF_RESKEY_ip".to_string(), "10.0.0.1".to_string()),
             ("PATH".to_string(), "/only/this".to_string()),
         ];
-        let path = Path::new("/x");
-        let o = rt()
-            .block_on(ip.run(
-                path,
-                &agent(),
-                "monitor",
-                &env,
-                Duration::from_secs(5),
-                std::future::pending(),
-            ))
-            .expect("handled");
+        let long = Duration::from_secs(5);
+        let o = run(&ip, "monitor", &env, long, std::future::pending()).expect("handled");
         assert_eq!(o.exit, Exit::Code(7));
         assert_eq!(o.stdout, b"out");
         assert_eq!(o.stderr, b"ocf-exit-reason:gone\n");
@@ -285,68 +301,43 @@ mod tests {
                 .all(|(k, _)| !is_scrubbed(k) || k.starts_with("OCF_RESKEY_ip"))
         );
         // Not handled: the caller runs the process.
-        let r = rt().block_on(ip.run(
-            path,
-            &agent(),
-            "start",
-            &env,
-            Duration::from_secs(5),
-            std::future::pending(),
-        ));
-        assert!(r.is_none());
+        assert!(run(&ip, "start", &env, long, std::future::pending()).is_none());
         assert_eq!(ip.running(), 0);
     }
 
     #[test]
     fn a_stuck_action_times_out_keeps_its_slot_and_full_slots_mean_processes() {
-        let (open, gate) = mpsc::channel();
-        let f = fake(InProcessExit::default());
-        *f.gate.lock().expect("lock") = Some(gate);
+        let (f, open) = gated();
         let ip = InProcessAgents::new(f);
-        let rt = rt();
-        let run = |timeout_ms| {
-            rt.block_on(ip.run(
-                Path::new("/x"),
-                &agent(),
+        let monitor = |timeout_ms| {
+            run(
+                &ip,
                 "monitor",
                 &[],
                 Duration::from_millis(timeout_ms),
                 std::future::pending(),
-            ))
+            )
         };
-        let o = run(50).expect("handled");
+        let o = monitor(50).expect("handled");
         assert_eq!(o.exit, Exit::TimedOut);
         assert_eq!(ip.running(), 1, "the stuck thread holds its slot");
         // Fill the other slots by hand: the next action goes to a process.
         let held: Vec<Slot> = (1..MAX_IN_PROCESS_RUNNING)
             .map(|_| Slot::take(&ip.running).expect("a free slot"))
             .collect();
-        assert!(run(1000).is_none());
+        assert!(monitor(1000).is_none());
         drop(held);
         open.send(()).expect("the stuck thread waits");
-        let t0 = Instant::now();
-        while ip.running() != 0 {
-            assert!(t0.elapsed() < Duration::from_secs(10), "the slot came back");
-            std::thread::sleep(Duration::from_millis(5));
-        }
-        assert_eq!(run(1000).expect("handled").exit, Exit::Code(0));
+        wait_until_idle(&ip);
+        assert_eq!(monitor(1000).expect("handled").exit, Exit::Code(0));
     }
 
     #[test]
     fn a_panic_is_an_exit_code_and_a_cancel_is_a_cancel() {
         let ip = InProcessAgents::new(fake(InProcessExit::default()));
         let env = vec![("PANIC".to_string(), "1".to_string())];
-        let rt = rt();
-        let o = rt
-            .block_on(ip.run(
-                Path::new("/x"),
-                &agent(),
-                "monitor",
-                &env,
-                Duration::from_secs(5),
-                std::future::pending(),
-            ))
-            .expect("handled");
+        let long = Duration::from_secs(5);
+        let o = run(&ip, "monitor", &env, long, std::future::pending()).expect("handled");
         assert_eq!(o.exit, Exit::Code(PANIC_EXIT_CODE));
         assert_eq!(
             String::from_utf8_lossy(&o.stderr),
@@ -354,27 +345,12 @@ mod tests {
         );
         // Cancelled while the agent is still busy: a cancel, and the slot comes back when
         // the agent returns.
-        let (open, gate) = mpsc::channel();
-        let f = fake(InProcessExit::default());
-        *f.gate.lock().expect("lock") = Some(gate);
+        let (f, open) = gated();
         let ip = InProcessAgents::new(f);
-        let o = rt
-            .block_on(ip.run(
-                Path::new("/x"),
-                &agent(),
-                "monitor",
-                &[],
-                Duration::from_secs(5),
-                std::future::ready(()),
-            ))
-            .expect("handled");
+        let o = run(&ip, "monitor", &[], long, std::future::ready(())).expect("handled");
         assert_eq!(o.exit, Exit::Cancelled);
         assert_eq!(ip.running(), 1);
         open.send(()).expect("the thread waits");
-        let t0 = Instant::now();
-        while ip.running() != 0 {
-            assert!(t0.elapsed() < Duration::from_secs(10), "the slot came back");
-            std::thread::sleep(Duration::from_millis(5));
-        }
+        wait_until_idle(&ip);
     }
 }
